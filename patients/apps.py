@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PatientsConfig(AppConfig):
+    """Clinics, their clinicians, their patients and each patient's intake assessment."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "patients"

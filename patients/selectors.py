@@ -1,0 +1,48 @@
+"""Reads of clinic, staff and patient records, always scoped to the person asking."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .models import Clinician, Patient
+
+
+def clinician_for_user(user: AbstractBaseUser | AnonymousUser) -> Clinician | None:
+    """The active clinic staff record behind a signed-in user, if they are staff of a clinic."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Clinician.objects.select_related("clinic", "user")
+        .filter(user_id=user.pk, is_active=True)
+        .first()
+    )
+
+
+def patient_for_user(user: AbstractBaseUser | AnonymousUser) -> Patient | None:
+    """The patient record a signed-in patient owns, unless it is archived."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Patient.objects.select_related("clinic")
+        .filter(user_id=user.pk, archived_at__isnull=True)
+        .first()
+    )
+
+
+def patient_list_for_clinician(*, clinician: Clinician) -> QuerySet[Patient]:
+    """Every current patient of the clinician's clinic; another clinic's patients never appear."""
+    return (
+        Patient.objects.filter(clinic_id=clinician.clinic_id, archived_at__isnull=True)
+        .select_related("primary_clinician__user")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def patient_get_for_clinician(*, clinician: Clinician, public_id: uuid.UUID | str) -> Patient:
+    """One patient of the clinician's clinic, or 404 — the same answer whether it exists or not."""
+    try:
+        return patient_list_for_clinician(clinician=clinician).get(public_id=public_id)
+    except (Patient.DoesNotExist, ValueError) as exc:
+        raise Http404("No such patient.") from exc

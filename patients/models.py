@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -30,6 +31,16 @@ class SymptomLevel(models.IntegerChoices):
     THIGH = 3, _("Thigh")
     BELOW_KNEE = 4, _("Below the knee")
     FOOT = 5, _("Foot or toes")
+
+
+def pain_field(**kwargs: object) -> models.PositiveSmallIntegerField:
+    """A 0–10 numeric pain rating (NPRS). The range is checked in Python and in the database."""
+    return models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)], **kwargs)  # type: ignore[arg-type]
+
+
+def level_field(**kwargs: object) -> models.PositiveSmallIntegerField:
+    """A body-chart level 0–5 for one side (see ``SymptomLevel``)."""
+    return models.PositiveSmallIntegerField(choices=SymptomLevel.choices, **kwargs)  # type: ignore[arg-type]
 
 
 def level_range_check(field: str) -> models.CheckConstraint:
@@ -239,9 +250,9 @@ class Intake(TimeStampedModel):
         Clinician, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     contraindications_clear_reason = models.TextField(blank=True)
-    baseline_pain = models.PositiveSmallIntegerField(help_text=_("0–10, worst back or leg pain."))
-    baseline_level_left = models.PositiveSmallIntegerField(choices=SymptomLevel.choices)
-    baseline_level_right = models.PositiveSmallIntegerField(choices=SymptomLevel.choices)
+    baseline_pain = pain_field(help_text=_("0–10, worst back or leg pain."))
+    baseline_level_left = level_field()
+    baseline_level_right = level_field()
     assessment_confirmed = models.BooleanField(
         default=False, help_text=_("Needed to start when the ODI is above 40% (R-ODI-3).")
     )

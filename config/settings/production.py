@@ -11,7 +11,7 @@ REQUIRED_VARIABLES = ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL
 
 def require(name: str) -> str:
     """The value of a required environment variable, or a start-up error that names it."""
-    value = env.str(name, default="")
+    value: str = env.str(name, default="")
     if not value:
         raise ImproperlyConfigured(
             f"Set the {name} environment variable: production settings have no default for it."

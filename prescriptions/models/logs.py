@@ -2,11 +2,18 @@
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from patients.models import SymptomLevel, TimeStampedModel, level_range_check, pain_range_check
+from patients.models import (
+    TimeStampedModel,
+    level_field,
+    level_range_check,
+    pain_field,
+    pain_range_check,
+)
 
 from .choices import Ease, ExtensionEffect, ExtensionType, NeuroChange, Stage
 from .programme import Prescription
@@ -38,16 +45,18 @@ class SessionLog(TimeStampedModel):
     started_at = models.DateTimeField()
     entered_at = models.DateTimeField()
     local_date = models.DateField(help_text=_("The date in the patient's time zone."))
-    reps_target = models.PositiveSmallIntegerField(default=10)
-    reps_done = models.PositiveSmallIntegerField()
+    reps_target = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    reps_done = models.PositiveSmallIntegerField(validators=[MaxValueValidator(30)])
     hold_seconds = models.PositiveSmallIntegerField(null=True, blank=True)
-    pain_pre = models.PositiveSmallIntegerField()
-    pain_during_max = models.PositiveSmallIntegerField()
-    pain_post = models.PositiveSmallIntegerField()
-    level_pre_left = models.PositiveSmallIntegerField(choices=SymptomLevel.choices)
-    level_pre_right = models.PositiveSmallIntegerField(choices=SymptomLevel.choices)
-    level_post_left = models.PositiveSmallIntegerField(choices=SymptomLevel.choices)
-    level_post_right = models.PositiveSmallIntegerField(choices=SymptomLevel.choices)
+    pain_pre = pain_field()
+    pain_during_max = pain_field()
+    pain_post = pain_field()
+    level_pre_left = level_field()
+    level_pre_right = level_field()
+    level_post_left = level_field()
+    level_post_right = level_field()
     ease = models.CharField(max_length=16, choices=Ease.choices)
     neuro_change = models.CharField(
         max_length=16, choices=NeuroChange.choices, default=NeuroChange.NONE
@@ -122,9 +131,9 @@ class MorningCheck(TimeStampedModel):
         Prescription, on_delete=models.PROTECT, related_name="morning_checks"
     )
     local_date = models.DateField()
-    pain = models.PositiveSmallIntegerField()
-    level_left = models.PositiveSmallIntegerField(choices=SymptomLevel.choices)
-    level_right = models.PositiveSmallIntegerField(choices=SymptomLevel.choices)
+    pain = pain_field()
+    level_left = level_field()
+    level_right = level_field()
     stiffness_vs_usual = models.CharField(
         max_length=8, choices=Stiffness.choices, default=Stiffness.SAME
     )

@@ -1,0 +1,87 @@
+"""Shared fixtures and the service gates.
+
+Tests that need a real service carry a marker (``postgres``, ``redis``, ``browser``). Without the
+service they are skipped with the reason printed; with ``REQUIRE_SERVICES=1`` (as CI sets) they
+fail instead, so a missing service can never pass silently.
+"""
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database = settings.DATABASES["default"]
+    vendor = database["ENGINE"].rsplit(".", 1)[-1]
+    return [
+        f"stagewise: database vendor {vendor} ({database.get('HOST') or 'local file'}), "
+        f"broker {urlparse(settings.CELERY_BROKER_URL).scheme}, "
+        f"REQUIRE_SERVICES={'1' if REQUIRE_SERVICES else '0'}"
+    ]
+
+
+def _redis_answers(url: str) -> bool:
+    parsed = urlparse(url)
+    if parsed.scheme not in {"redis", "rediss"}:
+        return False
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _missing_service(marker: str) -> str | None:
+    """Why a marked test cannot run here, or None when its service is present."""
+    if marker == "postgres":
+        engine = settings.DATABASES["default"]["ENGINE"]
+        return None if "postgresql" in engine else "needs PostgreSQL: set DATABASE_URL"
+    if marker == "redis":
+        url = os.environ.get("CELERY_BROKER_URL", "")
+        return None if _redis_answers(url) else "needs Redis: set CELERY_BROKER_URL=redis://..."
+    if marker == "browser":
+        found = os.path.exists(CHROMIUM) or shutil.which("chromium")
+        return None if found else f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in ("postgres", "redis", "browser"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = _missing_service(marker)
+        if reason is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def clinic(db):
+    return factories.ClinicFactory()
+
+
+@pytest.fixture
+def therapist(clinic):
+    return factories.ClinicianFactory(clinic=clinic)
+
+
+@pytest.fixture
+def patient(therapist):
+    return factories.PatientFactory(clinic=therapist.clinic, primary_clinician=therapist)
+
+
+@pytest.fixture
+def superuser(db, django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", "pw")

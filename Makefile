@@ -34,6 +34,7 @@ lint: install  ## Ruff, mypy, djLint and Django's own checks, as CI runs them
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/mypy --strict prescriptions/rules.py prescriptions/_rules_*.py
 	$(BIN)/djlint templates --lint
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run

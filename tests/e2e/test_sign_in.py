@@ -6,7 +6,7 @@ from django.core.management import call_command
 from tests.e2e.conftest import watch_console
 from tests.factories import ClinicianFactory, PatientFactory, UserFactory
 
-PASSWORD = "stagewise-test"  # noqa: S105
+PASSWORD = "stagewise-test"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -30,7 +30,7 @@ def worker(django_db_blocker):
             f"/{database['NAME']}"
         ),
     }
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",

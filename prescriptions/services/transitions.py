@@ -14,6 +14,11 @@ ALLOWED_STAGE_MOVES: dict[str, set[tuple[int, int]]] = {
     StageTransition.Kind.ADVANCE: {(1, 2), (2, 3)},
     StageTransition.Kind.REGRESS: {(2, 1), (3, 2)},
 }
+# A new stage starts just after the log that moved it. The rules ignore only sessions entered
+# *before* the reset point (clinical spec 2.11 item 2); without this step the log that caused a
+# regression, entered at the same instant, would count against the new stage and regress it again.
+STAGE_START_AFTER_TRIGGER = dt.timedelta(microseconds=1)
+
 ALLOWED_STATUS_MOVES = {
     Status.ACTIVE: {Status.PAUSED, Status.SUSPENDED, Status.COMPLETED, Status.STOPPED},
     Status.PAUSED: {Status.ACTIVE, Status.SUSPENDED, Status.COMPLETED, Status.STOPPED},
@@ -54,7 +59,7 @@ def prescription_change_stage(
     transition.full_clean()
     transition.save()
     prescription.current_stage = to_stage
-    prescription.stage_started_at = now
+    prescription.stage_started_at = now + STAGE_START_AFTER_TRIGGER
     if base_pain is not None:
         prescription.stage_base_pain = base_pain
     if base_levels is not None:

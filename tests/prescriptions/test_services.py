@@ -176,6 +176,10 @@ def test_peripheralizing_at_stage_2_steps_back_with_an_alert(programme, patient,
     assert transition.actor is None
     alert = Alert.objects.get(kind=Alert.Kind.REGRESSED)
     assert "R-REG-1" in alert.rule_ids
+    # The set that caused the step back belongs to the old stage: the next easy set holds.
+    assert log(patient, at(12, 13)).evaluation.outcome == "HOLD"
+    programme.refresh_from_db()
+    assert (programme.current_stage, programme.status) == (1, "active")
 
 
 def test_peripheralizing_at_stage_1_suspends(programme, patient):

@@ -10,7 +10,15 @@ SECRET_KEY = env.str(
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 # The embedded defaults keep their files under var/; make sure the folders exist.
-for _folder in ("", "mail", "broker/queue", "broker/processed", "broker/control", "media", "staticfiles"):
+for _folder in (
+    "",
+    "mail",
+    "broker/queue",
+    "broker/processed",
+    "broker/control",
+    "media",
+    "staticfiles",
+):
     (BASE_DIR / "var" / _folder).mkdir(parents=True, exist_ok=True)
 
 # Serve static files straight from static/ while developing (no collectstatic needed).

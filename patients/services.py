@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+
 from prescriptions.rules import odi_score
 
 from .exceptions import IntakeInvalid

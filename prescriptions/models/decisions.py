@@ -20,6 +20,7 @@ class RuleEvaluation(models.Model):
         SESSION_LOGGED = "session_logged", _("Set logged")
         SESSION_EDITED = "session_edited", _("Set edited")
         MORNING_CHECK = "morning_check", _("Morning check")
+        RED_FLAG_SCREEN = "red_flag_screen", _("Weekly red-flag screen")
         THERAPIST = "therapist", _("Therapist action")
 
     class Outcome(models.TextChoices):

@@ -12,6 +12,7 @@ from .actions import (
 from .evaluation import EvaluationResult, prescription_evaluate
 from .logs import SessionEntry, morning_check_create, session_log_create, session_log_edit
 from .prescribing import StageDose, prescription_create, start_stage_check
+from .screens import weekly_screen_create
 
 __all__ = [
     "EvaluationResult",
@@ -30,4 +31,5 @@ __all__ = [
     "start_stage_check",
     "suspension_clear",
     "threshold_override_set",
+    "weekly_screen_create",
 ]

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from exercises.catalog import CATALOG, FLEXION_PROTOCOL
 
+from exercises.catalog import CATALOG, FLEXION_PROTOCOL
 from exercises.models import Exercise, Protocol, ProtocolStage
 
 pytestmark = pytest.mark.django_db

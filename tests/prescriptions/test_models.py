@@ -4,11 +4,11 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+
+from prescriptions.models import Ease, FrequencyPhase, NeuroChange, SessionLog
 from prescriptions.rules import Ease as RulesEase
 from prescriptions.rules import FrequencyPhase as RulesPhase
 from prescriptions.rules import NeuroChange as RulesNeuro
-
-from prescriptions.models import Ease, FrequencyPhase, NeuroChange, SessionLog
 from tests.factories import MorningCheckFactory, ReminderFactory, SessionLogFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from patients.models import RedFlagScreen
 from prescriptions.exceptions import (
     LogRefused,
     OverrideRefused,
@@ -34,6 +35,7 @@ from prescriptions.services import (
     session_log_edit,
     suspension_clear,
     threshold_override_set,
+    weekly_screen_create,
 )
 from tests.factories import PatientFactory
 
@@ -485,3 +487,49 @@ def test_logging_costs_the_same_queries_after_one_day_or_ten(therapist, protocol
         )
         good_days(patient, first_day, 9, ease="MANAGEABLE")
     assert queries_for_one_log(recent, 9) == queries_for_one_log(veteran, 9)
+
+
+# --- the weekly red-flag screen -------------------------------------------------------------
+
+
+def weekly(**yes):
+    from patients.red_flags import WEEKLY_QUESTIONS
+
+    return {q.key: q.key in yes for q in WEEKLY_QUESTIONS}
+
+
+def test_weekly_sexual_function_change_is_an_emergency(
+    programme, patient, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = weekly_screen_create(patient=patient, answers=weekly(ces_sexual=True), now=at(3))
+    assert "emergency" in result.patient_message.lower()
+    programme.refresh_from_db()
+    assert programme.status == Prescription.Status.SUSPENDED
+    alert = Alert.objects.get()
+    assert (alert.severity, alert.rule_ids) == (Alert.Severity.URGENT, ["R-RED-1"])
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.SENT
+    assert RedFlagScreen.objects.get(kind="weekly").answers["ces_sexual"] is True
+
+
+def test_weekly_systemic_answer_suspends_until_the_therapist_clears_it(programme, patient):
+    result = weekly_screen_create(patient=patient, answers=weekly(fever=True), now=at(3))
+    assert result.evaluation.outcome == "SUSPEND_CONTACT_PT"
+    assert "R-RED-3" in result.evaluation.fired_rule_ids
+    programme.refresh_from_db()
+    assert programme.status == Prescription.Status.SUSPENDED
+    assert not Alert.objects.filter(severity=Alert.Severity.URGENT).exists()
+
+
+def test_weekly_all_no_changes_nothing(programme, patient):
+    result = weekly_screen_create(patient=patient, answers=weekly(), now=at(3))
+    assert result.evaluation.outcome == "HOLD"
+    assert not Alert.objects.exists()
+
+
+def test_weekly_screen_with_an_unanswered_question_stores_nothing(programme, patient):
+    answers = weekly()
+    del answers["night_pain"]
+    with pytest.raises(LogRefused, match="answer every question"):
+        weekly_screen_create(patient=patient, answers=answers, now=at(3))
+    assert not RedFlagScreen.objects.filter(kind="weekly").exists()

@@ -1,7 +1,10 @@
 """Reads of programmes, logs and alerts, always starting from the person asking."""
 
+import datetime as dt
+
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 
 from patients.models import Clinician, Patient
 from patients.selectors import patient_list_for_clinician
@@ -62,3 +65,46 @@ def evaluation_list_for_prescription(
     return RuleEvaluation.objects.filter(prescription=prescription).select_related("session_log")[
         :limit
     ]
+
+
+def alert_list_open_for_clinician(*, clinician: Clinician) -> QuerySet[Alert]:
+    """Open alerts on the clinician's own patients: red flags first, then oldest first."""
+    return (
+        Alert.objects.filter(
+            status=Alert.Status.OPEN,
+            prescription__patient__clinic_id=clinician.clinic_id,
+            prescription__patient__primary_clinician=clinician,
+        )
+        .select_related("prescription__patient", "evaluation")
+        .order_by("-severity", "raised_at", "id")
+    )
+
+
+def alert_get_for_clinician(*, clinician: Clinician, alert_id: int) -> Alert:
+    """One alert on a patient of the clinician's clinic, or 404."""
+    try:
+        return Alert.objects.select_related("prescription__patient").get(
+            pk=alert_id, prescription__patient__clinic_id=clinician.clinic_id
+        )
+    except Alert.DoesNotExist as exc:
+        raise Http404("No such alert.") from exc
+
+
+def evaluation_get_for_patient(*, patient: Patient, evaluation_id: int) -> RuleEvaluation:
+    """One decision about the patient's own programme, or 404."""
+    try:
+        return RuleEvaluation.objects.select_related("prescription").get(
+            pk=evaluation_id, prescription__patient=patient
+        )
+    except RuleEvaluation.DoesNotExist as exc:
+        raise Http404("No such decision.") from exc
+
+
+def morning_check_due(*, prescription: Prescription, local_date: dt.date) -> bool:
+    """Whether today's morning check is still to do (one per local day, before the first set)."""
+    return not prescription.morning_checks.filter(local_date=local_date).exists()
+
+
+def safety_screen_due(*, prescription: Prescription, local_date: dt.date) -> bool:
+    """Whether this is the first set of the local day, which carries the safety questions."""
+    return not prescription.session_logs.filter(local_date=local_date).exists()

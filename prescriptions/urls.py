@@ -6,6 +6,11 @@ app_name = "prescriptions"
 
 urlpatterns = [
     path("pt/", views.caseload, name="caseload"),
+    path("pt/alerts/", views.alert_queue, name="alert_queue"),
+    path("pt/alerts/<int:alert_id>/<slug:action>/", views.alert_action, name="alert_action"),
     path("pt/patients/<uuid:public_id>/", views.patient_detail, name="patient_detail"),
     path("me/", views.today, name="today"),
+    path("me/morning/", views.morning_check, name="morning_check"),
+    path("me/log/", views.session_log, name="session_log"),
+    path("me/decisions/<int:evaluation_id>/", views.decision, name="decision"),
 ]

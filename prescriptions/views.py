@@ -1,17 +1,52 @@
-"""Pages of the programme: the therapist's caseload and patient page, the patient's day."""
+"""Pages of the programme: the therapist's caseload, patient page and alert queue; the patient's
+day, morning check, set log and the decision that follows."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from http import HTTPStatus
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from patients.access import clinician_required, patient_required
 from patients.models import Clinician, Patient
 from patients.selectors import patient_get_for_clinician
 
+from . import rules
+from .exceptions import PrescriptionError
+from .forms import MorningCheckForm, ReasonForm, SessionLogForm
+from .models import Alert, Prescription
 from .selectors import (
+    alert_get_for_clinician,
+    alert_list_open_for_clinician,
     caseload_for_clinician,
+    evaluation_get_for_patient,
     evaluation_list_for_prescription,
+    morning_check_due,
     prescription_running_for_patient,
+    safety_screen_due,
 )
+from .services import (
+    advance_approve,
+    alert_acknowledge,
+    maintenance_approve,
+    morning_check_create,
+    proposal_decline,
+    session_log_create,
+    suspension_clear,
+)
+
+
+def _status(form_is_bound: bool) -> int:
+    """Re-rendered with errors after a POST is a 400; a fresh form is a 200."""
+    return HTTPStatus.BAD_REQUEST if form_is_bound else HTTPStatus.OK
+
+
+# --- therapist --------------------------------------------------------------------------------
 
 
 @clinician_required
@@ -33,14 +68,138 @@ def patient_detail(request: HttpRequest, public_id: str, *, clinician: Clinician
     return render(request, "prescriptions/patient_detail.html", context)
 
 
+@clinician_required
+def alert_queue(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
+    """Open alerts on the therapist's patients, red flags on top, each with its actions."""
+    alerts = alert_list_open_for_clinician(clinician=clinician)
+    return render(request, "prescriptions/alert_list.html", {"alerts": alerts})
+
+
+ALERT_ACTIONS: dict[tuple[str, str], Callable[..., object]] = {
+    ("approve", Alert.Kind.ADVANCE_PROPOSED): advance_approve,
+    ("approve", Alert.Kind.MAINTENANCE_PROPOSED): maintenance_approve,
+    ("decline", Alert.Kind.ADVANCE_PROPOSED): proposal_decline,
+    ("decline", Alert.Kind.MAINTENANCE_PROPOSED): proposal_decline,
+    ("acknowledge", Alert.Kind.REGRESSED): alert_acknowledge,
+    ("acknowledge", Alert.Kind.REVIEW): alert_acknowledge,
+    ("clear", Alert.Kind.SUSPENDED): suspension_clear,
+    ("clear", Alert.Kind.RED_FLAG): suspension_clear,
+}
+
+
+@require_POST
+@clinician_required
+def alert_action(
+    request: HttpRequest, alert_id: int, action: str, *, clinician: Clinician
+) -> HttpResponse:
+    """Approve, decline, acknowledge or clear one alert, with the therapist's reason."""
+    alert = alert_get_for_clinician(clinician=clinician, alert_id=alert_id)
+    service = ALERT_ACTIONS.get((action, alert.kind))
+    if service is None:
+        raise Http404("That action does not apply to this alert.")
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, str(form.errors["reason"][0]))
+        return redirect("prescriptions:alert_queue")
+    try:
+        service(clinician=clinician, alert=alert, reason=form.cleaned_data["reason"])
+    except PrescriptionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Done: {action} — {alert.get_kind_display()}.")
+    return redirect("prescriptions:alert_queue")
+
+
+# --- patient ----------------------------------------------------------------------------------
+
+
+def _running(patient: Patient) -> Prescription:
+    prescription = prescription_running_for_patient(patient=patient)
+    if prescription is None:
+        raise Http404("No running programme.")
+    return prescription
+
+
+def _local_today(patient: Patient) -> dt.date:
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(patient.timezone)).date()
+
+
 @patient_required
 def today(request: HttpRequest, *, patient: Patient) -> HttpResponse:
     """The patient's exercise for today, as prescribed for their current stage."""
     prescription = prescription_running_for_patient(patient=patient)
-    stage = None
+    context: dict[str, object] = {"patient": patient, "prescription": prescription}
     if prescription is not None:
+        local_today = _local_today(patient)
         stage = next(
             (s for s in prescription.stages.all() if s.number == prescription.current_stage), None
         )
-    context = {"patient": patient, "prescription": prescription, "stage": stage}
+        context |= {
+            "stage": stage,
+            "morning_due": morning_check_due(prescription=prescription, local_date=local_today),
+            "sets_today": prescription.session_logs.filter(local_date=local_today).count(),
+        }
     return render(request, "prescriptions/today.html", context)
+
+
+@patient_required
+def morning_check(request: HttpRequest, *, patient: Patient) -> HttpResponse:
+    """The morning check: how things are on waking, before the first set."""
+    _running(patient)
+    form = MorningCheckForm(request.POST or None)
+    if form.is_bound and form.is_valid():
+        try:
+            result = morning_check_create(patient=patient, **form.cleaned_data)
+        except PrescriptionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("prescriptions:decision", evaluation_id=result.evaluation.pk)
+    return render(
+        request,
+        "prescriptions/morningcheck_form.html",
+        {"form": form},
+        status=_status(form.is_bound),
+    )
+
+
+@patient_required
+def session_log(request: HttpRequest, *, patient: Patient) -> HttpResponse:
+    """Log one set in under a minute; the decision follows at once."""
+    prescription = _running(patient)
+    stage = prescription.stages.get(number=prescription.current_stage)
+    form = SessionLogForm(
+        request.POST or None,
+        initial={"idempotency_key": SessionLogForm.new_key()},
+        ask_safety=safety_screen_due(prescription=prescription, local_date=_local_today(patient)),
+        extension=prescription.extension_enabled,
+        reps_target=stage.reps,
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            result = session_log_create(
+                patient=patient,
+                entry=form.entry(now=timezone.now()),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except PrescriptionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("prescriptions:decision", evaluation_id=result.evaluation.pk)
+    context = {"form": form, "stage": stage}
+    return render(
+        request, "prescriptions/sessionlog_form.html", context, status=_status(form.is_bound)
+    )
+
+
+@patient_required
+def decision(request: HttpRequest, evaluation_id: int, *, patient: Patient) -> HttpResponse:
+    """What the rules decided, in plain words; the emergency message cannot be missed."""
+    evaluation = evaluation_get_for_patient(patient=patient, evaluation_id=evaluation_id)
+    outcome = rules.Outcome[evaluation.outcome]
+    context = {
+        "evaluation": evaluation,
+        "message": rules.PATIENT_MESSAGES[outcome],
+        "urgent": outcome is rules.Outcome.URGENT_RED_FLAG,
+        "stop": outcome is rules.Outcome.SUSPEND_CONTACT_PT,
+    }
+    return render(request, "prescriptions/decision.html", context)

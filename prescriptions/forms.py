@@ -1,0 +1,157 @@
+"""Forms the patient and the therapist fill in. They validate; the services persist."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING
+
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from patients.models import SymptomLevel
+from patients.red_flags import DAILY_CES
+
+from .models import Ease, ExtensionEffect, ExtensionType, MorningCheck, NeuroChange
+from .services import SessionEntry
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+PAIN_CHOICES = [(n, str(n)) for n in range(11)]
+STARTED_CHOICES = [
+    (5, _("Just now")),
+    (30, _("About 30 minutes ago")),
+    (60, _("About an hour ago")),
+    (120, _("About 2 hours ago")),
+    (240, _("About 4 hours ago")),
+]
+YES_NO = [(False, _("No")), (True, _("Yes"))]
+
+
+def pain_field(label: StrOrPromise) -> forms.TypedChoiceField:
+    """A 0–10 pain rating shown as a row of large buttons."""
+    return forms.TypedChoiceField(
+        label=label,
+        choices=PAIN_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "pain-scale"}),
+    )
+
+
+def inline_helper(form: forms.Form) -> FormHelper:
+    """A crispy helper that lays radio choices in a row (big touch targets on a phone)."""
+    helper = FormHelper()
+    helper.form_tag = False
+    helper.layout = Layout(
+        *(
+            InlineRadios(name) if isinstance(field.widget, forms.RadioSelect) else name
+            for name, field in form.fields.items()
+        )
+    )
+    return helper
+
+
+def level_field(label: StrOrPromise) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(label=label, choices=SymptomLevel.choices, coerce=int)
+
+
+def yes_no_field(label: StrOrPromise) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        coerce=lambda value: value in {True, "True"},
+        widget=forms.RadioSelect,
+    )
+
+
+class MorningCheckForm(forms.Form):
+    """How the patient is on waking, before the first set of the day."""
+
+    pain = pain_field(_("Your worst back or leg pain right now (0 = none, 10 = worst)"))
+    level_left = level_field(_("Left side: how far do symptoms reach?"))
+    level_right = level_field(_("Right side: how far do symptoms reach?"))
+    stiffness_vs_usual = forms.ChoiceField(
+        label=_("Stiffness compared with usual"),
+        choices=MorningCheck.Stiffness.choices,
+        initial=MorningCheck.Stiffness.SAME,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.helper = inline_helper(self)
+
+
+class SessionLogForm(forms.Form):
+    """One set, logged in under a minute (clinical spec 2.2)."""
+
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    started_minutes_ago = forms.TypedChoiceField(
+        label=_("When did you start the set?"), choices=STARTED_CHOICES, coerce=int, initial=5
+    )
+    reps_done = forms.IntegerField(label=_("Repetitions done"), min_value=0, max_value=30)
+    pain_pre = pain_field(_("Pain before the set"))
+    pain_during_max = pain_field(_("Worst pain during the set"))
+    pain_post = pain_field(_("Pain about 5 minutes after the set"))
+    level_pre_left = level_field(_("Before: left side reaches"))
+    level_pre_right = level_field(_("Before: right side reaches"))
+    level_post_left = level_field(_("After: left side reaches"))
+    level_post_right = level_field(_("After: right side reaches"))
+    ease = forms.ChoiceField(
+        label=_("How did it feel?"), choices=Ease.choices, widget=forms.RadioSelect
+    )
+    neuro_change = forms.ChoiceField(
+        label=_("Any new or worse numbness, tingling or weakness?"),
+        choices=NeuroChange.choices,
+        initial=NeuroChange.NONE,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(
+        self, *args: object, ask_safety: bool, extension: bool, reps_target: int, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["reps_done"].initial = reps_target
+        self.ask_safety = ask_safety
+        if ask_safety:
+            for question in DAILY_CES:
+                self.fields[question.key] = yes_no_field(str(question.text))
+        if extension:
+            self.fields["extension_type"] = forms.ChoiceField(
+                label=_("Which counter-movement did you do?"), choices=ExtensionType.choices
+            )
+            self.fields["extension_reps"] = forms.IntegerField(
+                label=_("How many?"), min_value=0, max_value=3, initial=2
+            )
+            self.fields["extension_effect"] = forms.ChoiceField(
+                label=_("What did it do to your symptoms?"),
+                choices=ExtensionEffect.choices,
+                widget=forms.RadioSelect,
+            )
+        self.helper = inline_helper(self)
+
+    def entry(self, *, now: dt.datetime) -> SessionEntry:
+        """The cleaned answers as the service's input."""
+        data = dict(self.cleaned_data)
+        minutes = data.pop("started_minutes_ago")
+        data.pop("idempotency_key")
+        return SessionEntry(started_at=now - dt.timedelta(minutes=minutes), **data)
+
+    @staticmethod
+    def new_key() -> uuid.UUID:
+        return uuid.uuid4()
+
+
+class ReasonForm(forms.Form):
+    """The reason a therapist gives for an action; kept with the record."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        error_messages={"required": _("Say why: this action needs a reason.")},
+        widget=forms.TextInput(attrs={"placeholder": _("Reason (required)")}),
+    )

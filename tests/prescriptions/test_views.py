@@ -1,0 +1,190 @@
+"""The patient's daily loop and the therapist's alert queue, through real requests."""
+
+import datetime as dt
+from http import HTTPStatus
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from prescriptions.models import Alert, MorningCheck, Prescription, SessionLog
+from prescriptions.services import prescription_create
+from tests.factories import ClinicianFactory, PatientFactory, UserFactory
+
+from .conftest import log, make_intake
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def live(therapist, patient, protocol):
+    """A programme started yesterday for a patient who can sign in."""
+    patient.user = UserFactory()
+    patient.save()
+    make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
+    return prescription_create(
+        clinician=therapist,
+        patient=patient,
+        protocol=protocol,
+        now=timezone.now() - dt.timedelta(days=1),
+    )
+
+
+def set_answers(key, **changes):
+    answers = {
+        "idempotency_key": str(key),
+        "started_minutes_ago": "5",
+        "reps_done": "10",
+        "pain_pre": "2",
+        "pain_during_max": "2",
+        "pain_post": "2",
+        "level_pre_left": "2",
+        "level_pre_right": "0",
+        "level_post_left": "2",
+        "level_post_right": "0",
+        "ease": "EASY",
+        "neuro_change": "NONE",
+        "ces_saddle": "False",
+        "ces_bladder": "False",
+        "ces_bowel": "False",
+        "ces_legs": "False",
+    }
+    answers.update(changes)
+    return answers
+
+
+def test_morning_check_then_decision(client, live, patient):
+    client.force_login(patient.user)
+    assert client.get(reverse("prescriptions:morning_check")).status_code == HTTPStatus.OK
+    response = client.post(
+        reverse("prescriptions:morning_check"),
+        {"pain": "3", "level_left": "2", "level_right": "0", "stiffness_vs_usual": "SAME"},
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert MorningCheck.objects.filter(prescription=live).count() == 1
+    page = client.get(response["Location"])
+    assert page.status_code == HTTPStatus.OK
+    assert b"Saved" in page.content
+
+
+def test_first_set_of_the_day_asks_the_safety_questions(client, live, patient):
+    client.force_login(patient.user)
+    page = client.get(reverse("prescriptions:session_log"))
+    assert page.status_code == HTTPStatus.OK
+    assert b"back passage" in page.content
+    log(patient, timezone.now() - dt.timedelta(minutes=20))
+    assert b"back passage" not in client.get(reverse("prescriptions:session_log")).content
+
+
+def test_a_double_submit_stores_one_set(client, live, patient):
+    client.force_login(patient.user)
+    key = "6f1c1f0e-9a0b-4f51-9d55-0d7c8a7a2a11"
+    first = client.post(reverse("prescriptions:session_log"), set_answers(key))
+    second = client.post(reverse("prescriptions:session_log"), set_answers(key))
+    assert first.status_code == second.status_code == HTTPStatus.FOUND
+    assert first["Location"] == second["Location"]
+    assert SessionLog.objects.filter(prescription=live).count() == 1
+
+
+def test_a_yes_to_a_safety_question_shows_the_emergency_message(client, live, patient):
+    client.force_login(patient.user)
+    response = client.post(
+        reverse("prescriptions:session_log"),
+        set_answers("2b0f6a57-2d4a-4c3c-a0a4-6e0f5b8e6d01", ces_bladder="True"),
+        follow=True,
+    )
+    assert b'id="emergency"' in response.content
+    assert b"emergency department" in response.content
+    assert Alert.objects.get(prescription=live).severity == Alert.Severity.URGENT
+
+
+def test_bad_input_is_a_400_that_keeps_what_was_entered(client, live, patient):
+    client.force_login(patient.user)
+    answers = set_answers("0e8e7f5e-1111-4a4a-9b9b-123456789abc", pain_post="11", reps_done="7")
+    del answers["ease"]
+    response = client.post(reverse("prescriptions:session_log"), answers)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    form = response.context["form"]
+    assert set(form.errors) >= {"pain_post", "ease"}
+    assert b'value="7"' in response.content
+    assert SessionLog.objects.count() == 0
+
+
+def test_another_patients_decision_is_404(client, live, patient, therapist):
+    result = log(patient, timezone.now() - dt.timedelta(minutes=10))
+    other = PatientFactory(clinic=therapist.clinic, user=UserFactory())
+    client.force_login(other.user)
+    url = reverse("prescriptions:decision", kwargs={"evaluation_id": result.evaluation.pk})
+    assert client.get(url).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_therapist_cannot_open_patient_pages(client, live, therapist):
+    client.force_login(therapist.user)
+    assert client.get(reverse("prescriptions:session_log")).status_code == HTTPStatus.FORBIDDEN
+
+
+# --- alert queue ----------------------------------------------------------------------------
+
+
+def suspended(patient):
+    log(patient, timezone.now() - dt.timedelta(minutes=10), pain_during_max=9)
+    return Alert.objects.get(prescription__patient=patient)
+
+
+def test_clearing_an_alert_needs_a_reason(client, live, patient, therapist):
+    alert = suspended(patient)
+    client.force_login(therapist.user)
+    url = reverse("prescriptions:alert_action", kwargs={"alert_id": alert.pk, "action": "clear"})
+    response = client.post(url, {"reason": "  "}, follow=True)
+    assert b"needs a reason" in response.content
+    live.refresh_from_db()
+    assert live.status == Prescription.Status.SUSPENDED
+    client.post(url, {"reason": "Phoned: pain settled with rest."})
+    live.refresh_from_db()
+    alert.refresh_from_db()
+    assert (live.status, alert.status) == ("active", "resolved")
+
+
+def test_an_action_that_does_not_fit_the_alert_is_404(client, live, patient, therapist):
+    alert = suspended(patient)
+    client.force_login(therapist.user)
+    url = reverse("prescriptions:alert_action", kwargs={"alert_id": alert.pk, "action": "approve"})
+    assert client.post(url, {"reason": "x"}).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_another_clinics_alert_is_404(client, live, patient):
+    alert = suspended(patient)
+    outsider = ClinicianFactory()
+    client.force_login(outsider.user)
+    url = reverse("prescriptions:alert_action", kwargs={"alert_id": alert.pk, "action": "clear"})
+    assert client.post(url, {"reason": "x"}).status_code == HTTPStatus.NOT_FOUND
+    assert client.get(reverse("prescriptions:alert_queue")).content.count(b"card-body") == 0
+
+
+def queue_queries(client, therapist) -> int:
+    client.force_login(therapist.user)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("prescriptions:alert_queue")).status_code == HTTPStatus.OK
+    return len(captured.captured_queries)
+
+
+def test_alert_queue_queries_do_not_grow_with_alerts(client, therapist, protocol):
+    def patient_with_alert():
+        patient = PatientFactory(clinic=therapist.clinic, primary_clinician=therapist)
+        make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
+        prescription_create(
+            clinician=therapist,
+            patient=patient,
+            protocol=protocol,
+            now=timezone.now() - dt.timedelta(days=1),
+        )
+        suspended(patient)
+
+    patient_with_alert()
+    one = queue_queries(client, therapist)
+    for _ in range(49):
+        patient_with_alert()
+    assert Alert.objects.count() == 50
+    assert queue_queries(client, therapist) == one

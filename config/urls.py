@@ -4,11 +4,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from patients.views import home
+from patients.views import InviteAcceptView, home
 
 urlpatterns = [
     path("", home, name="home"),
+    path(
+        "accounts/invite/<uidb64>/<token>/", InviteAcceptView.as_view(), name="invite_accept"
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("patients.urls")),
     path("", include("prescriptions.urls")),
     path("catalog/", include("exercises.urls")),
     path("admin/", admin.site.urls),

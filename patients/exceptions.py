@@ -11,3 +11,5 @@ class IntakeInvalid(PatientError):
     ANSWERS = "The ODI needs ten answers, each 0–5 or left blank."
     RED_FLAGS = "Answer every red-flag question yes or no."
     REASON = "Say why: a reason is required."
+    NO_EMAIL = "Add the patient's e-mail address before sending the invitation."
+    EMAIL_TAKEN = "An account already uses this e-mail address; contact support to link it."

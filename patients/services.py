@@ -4,10 +4,16 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from prescriptions.rules import odi_score
 
@@ -226,4 +232,48 @@ def patient_account_create(*, patient: Patient, username: str, password: str) ->
     user.save()
     patient.user = user
     patient.save(update_fields=["user", "updated_at"])
+    return user
+
+
+def invitation_link(user: User) -> str:
+    """A one-time link to set a password: it stops working once the password is set."""
+    path = reverse(
+        "invite_accept",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return settings.STAGEWISE_SITE_URL.rstrip("/") + path
+
+
+@transaction.atomic
+def patient_invite(*, clinician: Clinician, patient: Patient) -> User:
+    """Give the patient an account without a password and e-mail them the link to set one.
+
+    The e-mail carries the first name and the link only: no health details.
+    """
+    if not patient.email:
+        raise IntakeInvalid(IntakeInvalid.NO_EMAIL)
+    user = patient.user
+    if user is None:
+        username = patient.email.lower()
+        if get_user_model().objects.filter(username=username).exists():
+            raise IntakeInvalid(IntakeInvalid.EMAIL_TAKEN)
+        user = get_user_model()(
+            username=username, email=patient.email, first_name=patient.first_name
+        )
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        patient.user = user
+        patient.save(update_fields=["user", "updated_at"])
+    link = invitation_link(user)
+    days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    body = (
+        f"Hello {patient.first_name},\n\n"
+        "Your physiotherapist has set up your home exercise programme in Stagewise.\n"
+        f"Set your password here (the link works once and for {days} days):\n{link}\n"
+    )
+    transaction.on_commit(lambda: send_mail("Your Stagewise account", body, None, [patient.email]))
     return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import TYPE_CHECKING
 
@@ -12,11 +13,12 @@ from crispy_forms.layout import Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from exercises.models import Protocol
 from patients.models import SymptomLevel
 from patients.red_flags import DAILY_CES
 
 from .models import Ease, ExtensionEffect, ExtensionType, MorningCheck, NeuroChange
-from .services import SessionEntry
+from .services import SessionEntry, StageDose
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -154,4 +156,90 @@ class ReasonForm(forms.Form):
         max_length=1000,
         error_messages={"required": _("Say why: this action needs a reason.")},
         widget=forms.TextInput(attrs={"placeholder": _("Reason (required)")}),
+    )
+
+
+TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _parse_times(value: str) -> list[str]:
+    """'8:00, 13:00 18:30' → ['08:00', '13:00', '18:30'] (local times, sorted, unique)."""
+    times = set()
+    for part in value.replace(",", " ").split():
+        match = TIME_PATTERN.match(part)
+        if match is None:
+            raise forms.ValidationError(
+                _("“%(part)s” is not a time like 08:00."), params={"part": part}
+            )
+        times.add(f"{int(match[1]):02d}:{match[2]}")
+    if not times:
+        raise forms.ValidationError(_("Give at least one reminder time."))
+    return sorted(times)
+
+
+class PrescribeForm(forms.Form):
+    """The programme as the therapist sets it: protocol, start, dose, reminders, options."""
+
+    protocol = forms.ModelChoiceField(queryset=Protocol.objects.none(), empty_label=None)
+    start_stage = forms.TypedChoiceField(
+        choices=[(1, _("Stage 1 · lying")), (2, _("Stage 2 · sitting (ODI ≤ 20% only)"))],
+        coerce=int,
+        initial=1,
+    )
+    override_reason = forms.CharField(
+        label=_("Reason for starting at stage 2"), required=False, max_length=500
+    )
+    reminder_times = forms.CharField(
+        label=_("Reminder times (patient's local time)"),
+        initial="08:00, 12:00, 16:00, 20:00",
+        help_text=_("Separate times with commas, e.g. 08:00, 18:30."),
+    )
+    auto_advance = forms.BooleanField(
+        required=False, label=_("Advance automatically when ready (off: I approve each step)")
+    )
+    extension_enabled = forms.BooleanField(
+        required=False, label=_("Add 1–2 extension counter-movements after each set")
+    )
+
+    def __init__(self, *args: object, protocols: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["protocol"].queryset = protocols  # type: ignore[attr-defined]
+        for number in (1, 2, 3):
+            self.fields[f"reps_{number}"] = forms.IntegerField(
+                label=_("Stage %(n)s reps") % {"n": number},
+                min_value=1,
+                max_value=30,
+                required=False,
+            )
+            self.fields[f"times_{number}"] = forms.IntegerField(
+                label=_("Stage %(n)s sets a day") % {"n": number},
+                min_value=1,
+                max_value=8,
+                required=False,
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_reminder_times(self) -> list[str]:
+        return _parse_times(self.cleaned_data["reminder_times"])
+
+    def doses(self) -> dict[int, StageDose]:
+        """The therapist's per-stage changes to the protocol's dose (blank keeps it)."""
+        data = self.cleaned_data
+        return {
+            n: StageDose(reps=data.get(f"reps_{n}"), times_per_day=data.get(f"times_{n}"))
+            for n in (1, 2, 3)
+        }
+
+
+class StatusForm(ReasonForm):
+    """Pause, resume or discharge a programme, with the reason."""
+
+    to_status = forms.ChoiceField(
+        choices=[
+            ("paused", _("Pause")),
+            ("active", _("Resume")),
+            ("completed", _("Discharge: goals met")),
+            ("stopped", _("Stop the programme")),
+        ]
     )

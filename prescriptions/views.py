@@ -12,13 +12,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from exercises.selectors import protocol_list_published_for_clinic
 from patients.access import clinician_required, patient_required
 from patients.models import Clinician, Patient
 from patients.selectors import patient_get_for_clinician
 
 from . import rules
 from .exceptions import PrescriptionError
-from .forms import MorningCheckForm, ReasonForm, SessionLogForm
+from .forms import MorningCheckForm, PrescribeForm, ReasonForm, SessionLogForm, StatusForm
 from .models import Alert, Prescription
 from .selectors import (
     alert_get_for_clinician,
@@ -35,6 +36,8 @@ from .services import (
     alert_acknowledge,
     maintenance_approve,
     morning_check_create,
+    prescription_create,
+    prescription_set_status,
     proposal_decline,
     session_log_create,
     suspension_clear,
@@ -108,6 +111,61 @@ def alert_action(
     else:
         messages.success(request, f"Done: {action} — {alert.get_kind_display()}.")
     return redirect("prescriptions:alert_queue")
+
+
+@clinician_required
+def prescribe(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
+    """Prescribe a published protocol after the intake: the ODI gate decides what is allowed."""
+    patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
+    protocols = protocol_list_published_for_clinic(clinic=clinician.clinic)
+    form = PrescribeForm(request.POST or None, protocols=protocols)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            prescription_create(
+                clinician=clinician,
+                patient=patient,
+                protocol=data["protocol"],
+                start_stage=data["start_stage"],
+                override_reason=data["override_reason"],
+                doses=form.doses(),
+                reminder_times=data["reminder_times"],
+                auto_advance=data["auto_advance"],
+                extension_enabled=data["extension_enabled"],
+            )
+        except PrescriptionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Programme started. Invite the patient to sign in.")
+            return redirect(patient.get_absolute_url())
+    context = {"form": form, "patient": patient}
+    return render(
+        request, "prescriptions/prescribe_form.html", context, status=_status(form.is_bound)
+    )
+
+
+@require_POST
+@clinician_required
+def status_change(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
+    """Pause, resume or discharge the patient's programme, with a reason."""
+    patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
+    prescription = _running(patient)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(patient.get_absolute_url())
+    try:
+        prescription_set_status(
+            clinician=clinician,
+            prescription=prescription,
+            to_status=form.cleaned_data["to_status"],
+            reason=form.cleaned_data["reason"],
+        )
+    except PrescriptionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Programme updated.")
+    return redirect(patient.get_absolute_url())
 
 
 # --- patient ----------------------------------------------------------------------------------

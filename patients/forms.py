@@ -1,0 +1,121 @@
+"""Forms for registering a patient and recording the intake. They validate; services persist."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Patient, SymptomLevel
+from .red_flags import INTAKE_QUESTIONS
+
+# Oswestry v2.1a sections, in order (R21); each is scored 0 (no problem) to 5 (worst).
+ODI_SECTIONS = (
+    _("Pain intensity"),
+    _("Personal care (washing, dressing)"),
+    _("Lifting"),
+    _("Walking"),
+    _("Sitting"),
+    _("Standing"),
+    _("Sleeping"),
+    _("Sex life (if applicable)"),
+    _("Social life"),
+    _("Travelling"),
+)
+ODI_CHOICES = [("", _("Not answered"))] + [(str(n), str(n)) for n in range(6)]
+TIMEZONE_CHOICES = sorted((zone, zone) for zone in zoneinfo.available_timezones())
+
+
+def _helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False
+    return helper
+
+
+class PatientForm(forms.ModelForm):
+    """Who the patient is and which time zone their day runs in."""
+
+    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="Europe/London")
+
+    class Meta:
+        model = Patient
+        fields = ["first_name", "last_name", "date_of_birth", "email", "phone", "timezone"]
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["email"].required = True
+        self.fields["email"].help_text = _("The invitation to set a password goes here.")
+        self.helper = _helper()
+
+
+class IntakeForm(forms.Form):
+    """The screening before prescribing: ODI, red flags, contraindications, baselines."""
+
+    baseline_pain = forms.TypedChoiceField(
+        label=_("Worst back or leg pain now (0–10)"),
+        choices=[(n, str(n)) for n in range(11)],
+        coerce=int,
+    )
+    baseline_level_left = forms.TypedChoiceField(
+        label=_("Left side: symptoms reach"), choices=SymptomLevel.choices, coerce=int
+    )
+    baseline_level_right = forms.TypedChoiceField(
+        label=_("Right side: symptoms reach"), choices=SymptomLevel.choices, coerce=int
+    )
+    acute_disc_herniation = forms.BooleanField(label=_("Acute disc herniation"), required=False)
+    compression_fracture_or_osteoporosis = forms.BooleanField(
+        label=_("Compression fracture or osteoporosis"), required=False
+    )
+    flexion_intolerant = forms.BooleanField(label=_("Flexion intolerant"), required=False)
+    dx_stenosis_or_spondylolisthesis = forms.BooleanField(
+        label=_("Stenosis or spondylolisthesis (extension may aggravate)"), required=False
+    )
+    assessment_confirmed = forms.BooleanField(
+        label=_("I confirm my assessment (needed when the ODI is above 40%)"), required=False
+    )
+    plan_note = forms.CharField(
+        label=_("Plan (needed when the ODI is above 60%)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for index, section in enumerate(ODI_SECTIONS):
+            self.fields[f"odi_{index}"] = forms.ChoiceField(
+                label=section,
+                choices=ODI_CHOICES,
+                required=False,
+                widget=forms.Select(attrs={"class": "odi-answer"}),
+            )
+        for question in INTAKE_QUESTIONS:
+            self.fields[f"flag_{question.key}"] = forms.TypedChoiceField(
+                label=str(question.text),
+                choices=[("no", _("No")), ("yes", _("Yes"))],
+                coerce=lambda value: value == "yes",
+                widget=forms.RadioSelect,
+            )
+        self.helper = _helper()
+
+    @property
+    def odi_fields(self) -> list[forms.BoundField]:
+        return [self[f"odi_{index}"] for index in range(len(ODI_SECTIONS))]
+
+    @property
+    def flag_fields(self) -> list[forms.BoundField]:
+        return [self[f"flag_{q.key}"] for q in INTAKE_QUESTIONS]
+
+    def service_kwargs(self) -> dict[str, object]:
+        """The cleaned answers in the shape ``intake_create`` takes."""
+        data = dict(self.cleaned_data)
+        odi = [data.pop(f"odi_{i}") for i in range(len(ODI_SECTIONS))]
+        flags = {q.key: data.pop(f"flag_{q.key}") for q in INTAKE_QUESTIONS}
+        return {
+            **data,
+            "odi_answers": [int(answer) if answer != "" else None for answer in odi],
+            "red_flag_answers": flags,
+        }

@@ -243,3 +243,31 @@ class StatusForm(ReasonForm):
             ("stopped", _("Stop the programme")),
         ]
     )
+
+
+class CaseloadFilterForm(forms.Form):
+    """Search and filters on the caseload (all optional; bad values are ignored, not errors)."""
+
+    q = forms.CharField(required=False, max_length=100, label=_("Search by name"))
+    stage = forms.TypedChoiceField(
+        required=False,
+        choices=[("", _("Any stage")), (1, "1"), (2, "2"), (3, "3")],
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    needs_attention = forms.BooleanField(
+        required=False,
+        label=_("Needs attention"),
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    inactive = forms.BooleanField(
+        required=False,
+        label=_("No set for 3 days"),
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    everyone = forms.BooleanField(
+        required=False,
+        label=_("Whole clinic"),
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )

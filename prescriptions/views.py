@@ -7,6 +7,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,12 +20,20 @@ from patients.selectors import patient_get_for_clinician
 
 from . import rules
 from .exceptions import PrescriptionError
-from .forms import MorningCheckForm, PrescribeForm, ReasonForm, SessionLogForm, StatusForm
+from .forms import (
+    CaseloadFilterForm,
+    MorningCheckForm,
+    PrescribeForm,
+    ReasonForm,
+    SessionLogForm,
+    StatusForm,
+)
 from .models import Alert, Prescription
 from .selectors import (
     alert_get_for_clinician,
     alert_list_open_for_clinician,
     caseload_for_clinician,
+    caseload_metrics,
     evaluation_get_for_patient,
     evaluation_list_for_prescription,
     morning_check_due,
@@ -43,6 +52,8 @@ from .services import (
     suspension_clear,
 )
 
+CASELOAD_PAGE_SIZE = 50
+
 
 def _status(form_is_bound: bool) -> int:
     """Re-rendered with errors after a POST is a 400; a fresh form is a 200."""
@@ -54,8 +65,23 @@ def _status(form_is_bound: bool) -> int:
 
 @clinician_required
 def caseload(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
-    """The therapist's patients, those with the most urgent open alert first."""
-    context = {"clinician": clinician, "patients": caseload_for_clinician(clinician=clinician)}
+    """The therapist's patients, most urgent first, 50 a page, with filters and search."""
+    filters = CaseloadFilterForm(request.GET)
+    options = filters.cleaned_data if filters.is_valid() else {}
+    rows = caseload_for_clinician(
+        clinician=clinician,
+        now=timezone.now(),
+        only_mine=not options.get("everyone"),
+        search=options.get("q", ""),
+        stage=options.get("stage"),
+        needs_attention=bool(options.get("needs_attention")),
+        inactive=bool(options.get("inactive")),
+    )
+    page = Paginator(rows, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    caseload_metrics(list(page.object_list))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page": page, "filters": filters, "query": query.urlencode()}
     return render(request, "prescriptions/caseload.html", context)
 
 

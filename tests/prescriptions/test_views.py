@@ -188,3 +188,62 @@ def test_alert_queue_queries_do_not_grow_with_alerts(client, therapist, protocol
         patient_with_alert()
     assert Alert.objects.count() == 50
     assert queue_queries(client, therapist) == one
+
+
+# --- caseload ---------------------------------------------------------------------------------
+
+
+def caseload_queries(client, therapist, query: str = "") -> tuple[int, bytes]:
+    client.force_login(therapist.user)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("prescriptions:caseload") + query)
+    assert response.status_code == HTTPStatus.OK
+    return len(captured.captured_queries), response.content
+
+
+def enrol(therapist, protocol, **patient_fields):
+    patient = PatientFactory(clinic=therapist.clinic, primary_clinician=therapist, **patient_fields)
+    make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=2, hours=1))
+    prescription_create(
+        clinician=therapist,
+        patient=patient,
+        protocol=protocol,
+        now=timezone.now() - dt.timedelta(days=2),
+    )
+    return patient
+
+
+def test_caseload_queries_do_not_grow_with_patients(client, therapist, protocol):
+    enrol(therapist, protocol)
+    one, _ = caseload_queries(client, therapist)
+    for _ in range(59):
+        patient = enrol(therapist, protocol)
+        log(patient, timezone.now() - dt.timedelta(hours=3))
+    many, content = caseload_queries(client, therapist)
+    assert many == one
+    assert content.count(b"<tr>") == 1 + 50, "50 patients a page"
+
+
+def test_caseload_filters_and_search(client, therapist, protocol):
+    quiet = enrol(therapist, protocol, last_name="Quietly")
+    flagged = enrol(therapist, protocol, last_name="Flaggson")
+    suspended(flagged)
+    log(quiet, timezone.now() - dt.timedelta(hours=2))
+    _, attention = caseload_queries(client, therapist, "?needs_attention=on")
+    assert b"Flaggson" in attention and b"Quietly" not in attention
+    _, found = caseload_queries(client, therapist, "?q=quiet")
+    assert b"Quietly" in found and b"Flaggson" not in found
+    _, inactive = caseload_queries(client, therapist, "?inactive=on")
+    assert b"Quietly" not in inactive
+    _, ignored = caseload_queries(client, therapist, "?stage=banana")
+    assert b"Quietly" in ignored
+
+
+def test_caseload_shows_urgent_first_with_adherence(client, therapist, protocol):
+    calm = enrol(therapist, protocol, last_name="Aardvark")
+    urgent = enrol(therapist, protocol, last_name="Zebra")
+    log(calm, timezone.now() - dt.timedelta(hours=2))
+    log(urgent, timezone.now() - dt.timedelta(hours=2), ces_bowel=True)
+    _, content = caseload_queries(client, therapist)
+    assert content.index(b"Zebra") < content.index(b"Aardvark")
+    assert b"4%" in content  # 1 set of 4 a day for 7 days = 28 asked

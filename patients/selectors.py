@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Clinician, Patient
+from .models import Clinician, OdiAssessment, Patient
 
 
 def clinician_for_user(user: AbstractBaseUser | AnonymousUser) -> Clinician | None:
@@ -46,3 +46,8 @@ def patient_get_for_clinician(*, clinician: Clinician, public_id: uuid.UUID | st
         return patient_list_for_clinician(clinician=clinician).get(public_id=public_id)
     except (Patient.DoesNotExist, ValueError) as exc:
         raise Http404("No such patient.") from exc
+
+
+def odi_list_for_patient(*, patient: Patient) -> QuerySet[OdiAssessment]:
+    """The patient's ODI questionnaires, newest first (the patient is already scoped)."""
+    return OdiAssessment.objects.filter(patient=patient).order_by("-taken_at")

@@ -9,6 +9,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -21,7 +22,14 @@ from django.http import Http404
 from patients.models import Clinician, Patient
 from patients.selectors import patient_list_for_clinician
 
-from .models import Alert, PrescribedStage, Prescription, RuleEvaluation, SessionLog
+from .models import (
+    Alert,
+    PrescribedStage,
+    Prescription,
+    RuleEvaluation,
+    SessionLog,
+    StageTransition,
+)
 
 RUNNING_STATUSES = (
     Prescription.Status.ACTIVE,
@@ -189,3 +197,42 @@ def caseload_metrics(rows: list[Patient]) -> list[Patient]:
             else None
         )
     return rows
+
+
+def history_series(*, prescription: Prescription) -> dict[str, list[object]]:
+    """Day-by-day figures for the progress chart, in one query.
+
+    Per local date: mean pain before and after the sets, the furthest symptom level after a
+    set (worse side), and the stage the sets were done at.
+    """
+    rows = (
+        SessionLog.objects.filter(prescription=prescription)
+        .order_by("local_date")
+        .values("local_date")
+        .annotate(
+            pain_pre=Avg("pain_pre"),
+            pain_post=Avg("pain_post"),
+            level_left=Max("level_post_left"),
+            level_right=Max("level_post_right"),
+            stage=Max("stage"),
+        )
+    )
+    series: dict[str, list[object]] = {
+        "dates": [],
+        "pain_pre": [],
+        "pain_post": [],
+        "level": [],
+        "stage": [],
+    }
+    for row in rows:
+        series["dates"].append(row["local_date"].isoformat())
+        series["pain_pre"].append(round(row["pain_pre"], 1))
+        series["pain_post"].append(round(row["pain_post"], 1))
+        series["level"].append(max(row["level_left"], row["level_right"]))
+        series["stage"].append(row["stage"])
+    return series
+
+
+def transition_list_for_prescription(*, prescription: Prescription) -> QuerySet[StageTransition]:
+    """The programme's stage timeline, oldest first, with who made each move."""
+    return StageTransition.objects.filter(prescription=prescription).select_related("actor")

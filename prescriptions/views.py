@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from exercises.selectors import protocol_list_published_for_clinic
 from patients.access import clinician_required, patient_required
 from patients.models import Clinician, Patient
-from patients.selectors import patient_get_for_clinician
+from patients.selectors import odi_list_for_patient, patient_get_for_clinician
 
 from . import rules
 from .exceptions import PrescriptionError
@@ -36,9 +36,11 @@ from .selectors import (
     caseload_metrics,
     evaluation_get_for_patient,
     evaluation_list_for_prescription,
+    history_series,
     morning_check_due,
     prescription_running_for_patient,
     safety_screen_due,
+    transition_list_for_prescription,
 )
 from .services import (
     advance_approve,
@@ -87,13 +89,20 @@ def caseload(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
 
 @clinician_required
 def patient_detail(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
-    """One patient's programme and its recent decisions."""
+    """One patient's plan, progress chart, stage timeline, ODI history and recent decisions."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
     prescription = prescription_running_for_patient(patient=patient)
-    evaluations = (
-        evaluation_list_for_prescription(prescription=prescription) if prescription else []
-    )
-    context = {"patient": patient, "prescription": prescription, "evaluations": evaluations}
+    context: dict[str, object] = {
+        "patient": patient,
+        "prescription": prescription,
+        "odi_history": odi_list_for_patient(patient=patient),
+    }
+    if prescription is not None:
+        context |= {
+            "evaluations": evaluation_list_for_prescription(prescription=prescription),
+            "series": history_series(prescription=prescription),
+            "transitions": transition_list_for_prescription(prescription=prescription),
+        }
     return render(request, "prescriptions/patient_detail.html", context)
 
 
@@ -224,6 +233,18 @@ def today(request: HttpRequest, *, patient: Patient) -> HttpResponse:
             "sets_today": prescription.session_logs.filter(local_date=local_today).count(),
         }
     return render(request, "prescriptions/today.html", context)
+
+
+@patient_required
+def history(request: HttpRequest, *, patient: Patient) -> HttpResponse:
+    """The patient's own progress: pain and how far symptoms reach, and the stages reached."""
+    prescription = _running(patient)
+    context = {
+        "prescription": prescription,
+        "series": history_series(prescription=prescription),
+        "transitions": transition_list_for_prescription(prescription=prescription),
+    }
+    return render(request, "prescriptions/history.html", context)
 
 
 @patient_required

@@ -249,3 +249,42 @@ def test_caseload_shows_urgent_first_with_adherence(client, therapist, protocol)
     _, content = caseload_queries(client, therapist)
     assert content.index(b"Zebra") < content.index(b"Aardvark")
     assert b"4%" in content  # 1 set of 4 a day for 7 days = 28 asked
+
+
+# --- progress pages -----------------------------------------------------------------------------
+
+
+def page_queries(client, user, url) -> tuple[int, bytes]:
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == HTTPStatus.OK
+    return len(captured.captured_queries), response.content
+
+
+def test_patient_page_and_history_queries_do_not_grow_with_sets(client, live, patient, therapist):
+    detail = reverse("prescriptions:patient_detail", args=[patient.public_id])
+    history = reverse("prescriptions:history")
+    first = timezone.now() - dt.timedelta(hours=23)
+    log(patient, first)
+    one = (
+        page_queries(client, therapist.user, detail)[0],
+        page_queries(client, patient.user, history)[0],
+    )
+    for n in range(1, 50):
+        log(patient, first + dt.timedelta(minutes=25 * n))
+    assert SessionLog.objects.filter(prescription=live).count() == 50
+    detail_many, content = page_queries(client, therapist.user, detail)
+    history_many, _ = page_queries(client, patient.user, history)
+    assert (detail_many, history_many) == one
+    assert b'id="history-data"' in content
+
+
+def test_history_chart_data_is_one_point_per_local_day(client, live, patient):
+    log(patient, timezone.now() - dt.timedelta(hours=3), pain_pre=4, pain_post=2)
+    log(patient, timezone.now() - dt.timedelta(hours=2), level_post_left=1)
+    client.force_login(patient.user)
+    series = client.get(reverse("prescriptions:history")).context["series"]
+    assert len(series["dates"]) == len(set(series["dates"])) >= 1
+    assert series["stage"] == [1] * len(series["dates"])
+    assert series["pain_post"][-1] == 2.0

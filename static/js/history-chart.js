@@ -20,11 +20,12 @@
     },
     options: {
       responsive: true,
+      maintainAspectRatio: false,
       animation: false,
       interaction: { mode: "index", intersect: false },
       scales: {
         pain: { position: "left", min: 0, max: 10, title: { display: true, text: "Pain 0–10" } },
-        level: { position: "right", min: 0, max: 5, grid: { drawOnChartArea: false }, title: { display: true, text: "Level / stage" } }
+        level: { position: "right", min: 0, max: 5, ticks: { stepSize: 1 }, grid: { drawOnChartArea: false }, title: { display: true, text: "Level / stage" } }
       }
     }
   });

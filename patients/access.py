@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from .models import Clinician
 from .selectors import clinician_for_user, patient_for_user
 
 View = Callable[..., HttpResponse]
@@ -21,6 +22,20 @@ def clinician_required(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         clinician = clinician_for_user(request.user)
         if clinician is None:
+            raise PermissionDenied
+        return view(request, *args, clinician=clinician, **kwargs)
+
+    return wrapper
+
+
+def therapist_required(view: View) -> View:
+    """Let in active therapists only: clinic admins keep the catalog, not patient records."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        clinician = clinician_for_user(request.user)
+        if clinician is None or clinician.role != Clinician.Role.THERAPIST:
             raise PermissionDenied
         return view(request, *args, clinician=clinician, **kwargs)
 

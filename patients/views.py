@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
-from .access import clinician_required
+from .access import therapist_required
 from .exceptions import PatientError
 from .forms import IntakeForm, PatientForm
 from .models import Clinician
@@ -35,7 +35,7 @@ def _status(form_is_bound: bool) -> int:
     return 400 if form_is_bound else 200
 
 
-@clinician_required
+@therapist_required
 def patient_new(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
     """Register a patient in the therapist's clinic; the intake comes next."""
     form = PatientForm(request.POST or None)
@@ -55,7 +55,7 @@ def patient_new(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
     )
 
 
-@clinician_required
+@therapist_required
 def intake(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
     """Screen the patient: ODI (scored as it is filled in), red flags, contraindications."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
@@ -73,7 +73,7 @@ def intake(request: HttpRequest, public_id: str, *, clinician: Clinician) -> Htt
 
 
 @require_POST
-@clinician_required
+@therapist_required
 def invite(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
     """E-mail the patient a one-time link to set their password."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from exercises.selectors import protocol_list_published_for_clinic
-from patients.access import clinician_required, patient_required
+from patients.access import patient_required, therapist_required
 from patients.models import Clinician, Patient
 from patients.selectors import odi_list_for_patient, patient_get_for_clinician
 
@@ -65,7 +65,7 @@ def _status(form_is_bound: bool) -> int:
 # --- therapist --------------------------------------------------------------------------------
 
 
-@clinician_required
+@therapist_required
 def caseload(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
     """The therapist's patients, most urgent first, 50 a page, with filters and search."""
     filters = CaseloadFilterForm(request.GET)
@@ -87,7 +87,7 @@ def caseload(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
     return render(request, "prescriptions/caseload.html", context)
 
 
-@clinician_required
+@therapist_required
 def patient_detail(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
     """One patient's plan, progress chart, stage timeline, ODI history and recent decisions."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
@@ -106,7 +106,7 @@ def patient_detail(request: HttpRequest, public_id: str, *, clinician: Clinician
     return render(request, "prescriptions/patient_detail.html", context)
 
 
-@clinician_required
+@therapist_required
 def alert_queue(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
     """Open alerts on the therapist's patients, red flags on top, each with its actions."""
     alerts = alert_list_open_for_clinician(clinician=clinician)
@@ -126,7 +126,7 @@ ALERT_ACTIONS: dict[tuple[str, str], Callable[..., object]] = {
 
 
 @require_POST
-@clinician_required
+@therapist_required
 def alert_action(
     request: HttpRequest, alert_id: int, action: str, *, clinician: Clinician
 ) -> HttpResponse:
@@ -148,7 +148,7 @@ def alert_action(
     return redirect("prescriptions:alert_queue")
 
 
-@clinician_required
+@therapist_required
 def prescribe(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
     """Prescribe a published protocol after the intake: the ODI gate decides what is allowed."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
@@ -180,7 +180,7 @@ def prescribe(request: HttpRequest, public_id: str, *, clinician: Clinician) -> 
 
 
 @require_POST
-@clinician_required
+@therapist_required
 def status_change(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
     """Pause, resume or discharge the patient's programme, with a reason."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)

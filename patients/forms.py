@@ -6,6 +6,7 @@ import zoneinfo
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from .models import Patient, SymptomLevel
@@ -26,6 +27,12 @@ ODI_SECTIONS = (
 )
 ODI_CHOICES = [("", _("Not answered"))] + [(str(n), str(n)) for n in range(6)]
 TIMEZONE_CHOICES = sorted((zone, zone) for zone in zoneinfo.available_timezones())
+
+
+def submitted(request: HttpRequest) -> QueryDict | None:
+    """The posted data to bind a form to, or None for a GET: an empty POST is still a POST,
+    so it is validated (and refused) instead of showing a blank form."""
+    return request.POST if request.method == "POST" else None
 
 
 def _helper() -> FormHelper:

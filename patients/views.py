@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from .access import therapist_required
 from .exceptions import PatientError
-from .forms import IntakeForm, PatientForm
+from .forms import IntakeForm, PatientForm, submitted
 from .models import Clinician
 from .selectors import clinician_for_user, patient_for_user, patient_get_for_clinician
 from .services import intake_create, patient_create, patient_invite
@@ -38,7 +38,7 @@ def _status(form_is_bound: bool) -> int:
 @therapist_required
 def patient_new(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
     """Register a patient in the therapist's clinic; the intake comes next."""
-    form = PatientForm(request.POST or None)
+    form = PatientForm(submitted(request))
     if form.is_bound and form.is_valid():
         patient = patient_create(
             clinician=clinician,
@@ -59,7 +59,7 @@ def patient_new(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
 def intake(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
     """Screen the patient: ODI (scored as it is filled in), red flags, contraindications."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
-    form = IntakeForm(request.POST or None)
+    form = IntakeForm(submitted(request))
     if form.is_bound and form.is_valid():
         try:
             intake_create(clinician=clinician, patient=patient, **form.service_kwargs())  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from exercises.selectors import protocol_list_published_for_clinic
 from patients.access import patient_required, therapist_required
+from patients.forms import submitted
 from patients.models import Clinician, Patient
 from patients.selectors import odi_list_for_patient, patient_get_for_clinician
 
@@ -153,7 +154,7 @@ def prescribe(request: HttpRequest, public_id: str, *, clinician: Clinician) -> 
     """Prescribe a published protocol after the intake: the ODI gate decides what is allowed."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
     protocols = protocol_list_published_for_clinic(clinic=clinician.clinic)
-    form = PrescribeForm(request.POST or None, protocols=protocols)
+    form = PrescribeForm(submitted(request), protocols=protocols)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
@@ -251,7 +252,7 @@ def history(request: HttpRequest, *, patient: Patient) -> HttpResponse:
 def morning_check(request: HttpRequest, *, patient: Patient) -> HttpResponse:
     """The morning check: how things are on waking, before the first set."""
     _running(patient)
-    form = MorningCheckForm(request.POST or None)
+    form = MorningCheckForm(submitted(request))
     if form.is_bound and form.is_valid():
         try:
             result = morning_check_create(patient=patient, **form.cleaned_data)
@@ -273,7 +274,7 @@ def session_log(request: HttpRequest, *, patient: Patient) -> HttpResponse:
     prescription = _running(patient)
     stage = prescription.stages.get(number=prescription.current_stage)
     form = SessionLogForm(
-        request.POST or None,
+        submitted(request),
         initial={"idempotency_key": SessionLogForm.new_key()},
         ask_safety=safety_screen_due(prescription=prescription, local_date=_local_today(patient)),
         extension=prescription.extension_enabled,

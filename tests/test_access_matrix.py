@@ -1,0 +1,202 @@
+"""Every URL the project defines, for every role: the expected status of each cell.
+
+Roles: anonymous; two patients of clinic A (``pa1`` owns the objects in the URLs); two
+therapists of clinic A (``ta1`` is the primary therapist); a therapist of clinic B; the clinic
+admin of each clinic; the site superuser. GET on every URL, POST on every mutating one. A new
+URL pattern without a row here fails ``test_every_url_pattern_has_a_row``.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from exercises.models import Protocol
+from prescriptions.models import Alert
+from prescriptions.services import prescription_create
+from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory, UserFactory
+from tests.prescriptions.conftest import log, make_intake
+
+ROLES = ("anon", "pa1", "pa2", "ta1", "ta2", "tb", "adm_a", "adm_b", "su")
+
+
+def cells(
+    default: int,
+    *,
+    anon: int = 302,
+    patients: int | None = None,
+    pa2: int | None = None,
+    therapists_a: int | None = None,
+    tb: int | None = None,
+    admins: int | None = None,
+    su: int | None = None,
+) -> dict[str, int]:
+    """Expected statuses by role, starting from ``default`` for every signed-in role."""
+    result = dict.fromkeys(ROLES, default)
+    result["anon"] = anon
+    for roles, value in (
+        (("pa1", "pa2"), patients),
+        (("pa2",), pa2),
+        (("ta1", "ta2"), therapists_a),
+        (("tb",), tb),
+        (("adm_a", "adm_b"), admins),
+        (("su",), su),
+    ):
+        if value is not None:
+            result |= dict.fromkeys(roles, value)
+    return result
+
+
+THERAPIST_PAGE = cells(403, therapists_a=200, tb=200)
+THERAPIST_OBJECT = cells(403, therapists_a=200, tb=404)
+PATIENT_PAGE = cells(403, patients=200)
+PUBLIC = cells(200, anon=200)
+
+
+@dataclass(frozen=True)
+class Row:
+    """What one URL answers: GET (and POST, for mutating URLs) per role."""
+
+    get: dict[str, int]
+    post: dict[str, int] | None = None
+    kwargs: Any = None  # a function of the world giving the URL kwargs
+    data: dict[str, str] = field(default_factory=dict)
+
+
+MATRIX: dict[str, Row] = {
+    "home": Row(get=cells(302, anon=200)),
+    "login": Row(get=PUBLIC),
+    "logout": Row(get=cells(405, anon=405), post=cells(302, anon=302)),
+    "password_change": Row(get=cells(200), post=cells(200)),
+    "password_change_done": Row(get=cells(200)),
+    "password_reset": Row(get=PUBLIC, post=cells(302, anon=302), data={"email": "x@example.com"}),
+    "password_reset_done": Row(get=PUBLIC),
+    "password_reset_confirm": Row(get=PUBLIC, kwargs=lambda w: {"uidb64": "MQ", "token": "bad"}),
+    "password_reset_complete": Row(get=PUBLIC),
+    "invite_accept": Row(get=PUBLIC, kwargs=lambda w: {"uidb64": "MQ", "token": "bad"}),
+    "patients:patient_new": Row(get=THERAPIST_PAGE, post=cells(403, therapists_a=400, tb=400)),
+    "patients:intake": Row(
+        get=THERAPIST_OBJECT,
+        post=cells(403, therapists_a=400, tb=404),
+        kwargs=lambda w: {"public_id": w["patient"].public_id},
+    ),
+    "patients:invite": Row(
+        get=cells(405, anon=405),
+        post=cells(403, therapists_a=302, tb=404),
+        kwargs=lambda w: {"public_id": w["patient"].public_id},
+    ),
+    "prescriptions:caseload": Row(get=THERAPIST_PAGE),
+    "prescriptions:alert_queue": Row(get=THERAPIST_PAGE),
+    "prescriptions:alert_action": Row(
+        get=cells(405, anon=405),
+        post=cells(403, therapists_a=302, tb=404),
+        kwargs=lambda w: {"alert_id": w["alert"].pk, "action": "clear"},
+    ),
+    "prescriptions:patient_detail": Row(
+        get=THERAPIST_OBJECT, kwargs=lambda w: {"public_id": w["patient"].public_id}
+    ),
+    "prescriptions:prescribe": Row(
+        get=THERAPIST_OBJECT,
+        post=cells(403, therapists_a=400, tb=404),
+        kwargs=lambda w: {"public_id": w["patient"].public_id},
+    ),
+    "prescriptions:status_change": Row(
+        get=cells(405, anon=405),
+        post=cells(403, therapists_a=302, tb=404),
+        kwargs=lambda w: {"public_id": w["patient"].public_id},
+    ),
+    "prescriptions:today": Row(get=PATIENT_PAGE),
+    "prescriptions:history": Row(get=PATIENT_PAGE),
+    "prescriptions:morning_check": Row(get=PATIENT_PAGE, post=cells(403, patients=400)),
+    "prescriptions:session_log": Row(get=PATIENT_PAGE, post=cells(403, patients=400)),
+    "prescriptions:decision": Row(
+        get=cells(403, patients=200, pa2=404),
+        kwargs=lambda w: {"evaluation_id": w["evaluation"].pk},
+    ),
+    "exercises:exercise_list": Row(get=cells(403, therapists_a=200, tb=200, admins=200)),
+}
+
+
+def project_url_names() -> set[str]:
+    """Every named URL pattern of the project, except the Django admin's own."""
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue
+                namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+                walk(pattern.url_patterns, namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(prefix + pattern.name)
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_url_pattern_has_a_row():
+    assert project_url_names() - set(MATRIX) == set()
+
+
+@pytest.fixture
+def world(db, django_user_model):
+    """Two clinics, every role, and a patient of clinic A with a suspended programme."""
+    call_command("seed_catalog", verbosity=0)
+    protocol = Protocol.objects.get(slug="lumbar-flexion-progression")
+    clinic_a, clinic_b = ClinicFactory(), ClinicFactory()
+    ta1 = ClinicianFactory(clinic=clinic_a)
+    users = {
+        "ta1": ta1.user,
+        "ta2": ClinicianFactory(clinic=clinic_a).user,
+        "tb": ClinicianFactory(clinic=clinic_b).user,
+        "adm_a": ClinicianFactory(clinic=clinic_a, role="clinic_admin").user,
+        "adm_b": ClinicianFactory(clinic=clinic_b, role="clinic_admin").user,
+        "su": django_user_model.objects.create_superuser("su", "su@example.com", "pw"),
+    }
+    patients = {}
+    for role in ("pa1", "pa2"):
+        patient = PatientFactory(clinic=clinic_a, primary_clinician=ta1, user=UserFactory())
+        make_intake(ta1, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
+        prescription_create(
+            clinician=ta1,
+            patient=patient,
+            protocol=protocol,
+            now=timezone.now() - dt.timedelta(days=1),
+        )
+        users[role] = patient.user
+        patients[role] = patient
+    result = log(patients["pa1"], timezone.now() - dt.timedelta(hours=2), pain_during_max=9)
+    return {
+        "users": users,
+        "patient": patients["pa1"],
+        "alert": Alert.objects.get(prescription__patient=patients["pa1"]),
+        "evaluation": result.evaluation,
+    }
+
+
+def statuses(client, world, name: str, method: str) -> dict[str, int]:
+    row = MATRIX[name]
+    url = reverse(name, kwargs=row.kwargs(world) if row.kwargs else None)
+    found = {}
+    for role in ROLES:
+        client.logout()
+        if role != "anon":
+            client.force_login(world["users"][role])
+        response = client.get(url) if method == "GET" else client.post(url, row.data)
+        found[role] = response.status_code
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_get(client, world, name):
+    assert statuses(client, world, name, "GET") == MATRIX[name].get
+
+
+@pytest.mark.parametrize("name", sorted(n for n, row in MATRIX.items() if row.post))
+def test_post(client, world, name):
+    assert statuses(client, world, name, "POST") == MATRIX[name].post

@@ -1,8 +1,20 @@
-"""Background work for programmes: relaying the outbox."""
+"""Background work for programmes: relaying the outbox and sending exercise reminders."""
+
+import datetime as dt
+import smtplib
+from functools import partial
 
 from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
 
 from .services.outbox import outbox_message_send, outbox_pending_ids
+from .services.reminders import (
+    reminder_send,
+    reminders_materialise,
+    reminders_pending_ids,
+    reminders_sweep_stuck,
+)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=10)
@@ -17,4 +29,42 @@ def outbox_sweep_task() -> int:
     ids = outbox_pending_ids()
     for message_id in ids:
         outbox_send_task.delay(message_id)
+    return len(ids)
+
+
+# Backoff of 30 s doubling, capped at 5 minutes: the retries fit inside the 30-minute lateness
+# limit after which the service skips a reminder rather than send it.
+@shared_task(
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=30,
+    retry_backoff_max=300,
+    max_retries=4,
+)
+def reminder_send_task(reminder_id: int) -> bool:
+    """Send one patient's exercise reminder, once."""
+    return reminder_send(reminder_id=reminder_id)
+
+
+@shared_task
+def reminders_dispatch_task(now_iso: str | None = None) -> dict[str, int]:
+    """Create the reminders due this minute in every patient's local time and queue them.
+
+    ``now_iso`` (an aware ISO-8601 instant) replays a pass at another time; beat leaves it out.
+    """
+    now = dt.datetime.fromisoformat(now_iso) if now_iso else timezone.now()
+    with transaction.atomic():
+        report = reminders_materialise(now=now)
+        for reminder_id in report.created_ids:
+            transaction.on_commit(partial(reminder_send_task.delay, reminder_id))
+    return report.as_dict()
+
+
+@shared_task
+def reminders_sweep_task() -> int:
+    """Free reminders stuck with a dead worker and queue every pending one still worth sending."""
+    now = timezone.now()
+    reminders_sweep_stuck(now=now)
+    ids = reminders_pending_ids(now=now)
+    for reminder_id in ids:
+        reminder_send_task.delay(reminder_id)
     return len(ids)

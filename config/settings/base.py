@@ -138,6 +138,10 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute: send outbox messages left pending (for instance while the broker was down).
     "outbox-sweep": {"task": "prescriptions.tasks.outbox_sweep_task", "schedule": 60.0},
+    # Every minute: create the reminders now due in each patient's local time and queue them.
+    "reminders-dispatch": {"task": "prescriptions.tasks.reminders_dispatch_task", "schedule": 60.0},
+    # Every five minutes: free reminders stuck in "sending" and re-queue pending ones.
+    "reminders-sweep": {"task": "prescriptions.tasks.reminders_sweep_task", "schedule": 300.0},
 }
 
 # --- Logging: structure only, never patient details -----------------------------------------

@@ -59,6 +59,17 @@ class Prescription(TimeStampedModel):
     reminder_times = models.JSONField(
         default=list, blank=True, help_text=_('Local times such as ["08:00", "18:30"].')
     )
+    # Reminder preferences (issue 5). Quiet hours run from start to end in the patient's local
+    # time and may wrap past midnight (22:00–07:00); both empty means no quiet hours.
+    reminder_consent = models.BooleanField(
+        default=True,
+        help_text=_("The patient agreed to reminders when the times were set; off once withdrawn."),
+    )
+    reminders_paused_until = models.DateTimeField(
+        null=True, blank=True, help_text=_("No reminders before this instant.")
+    )
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)

@@ -42,6 +42,20 @@ def therapist_required(view: View) -> View:
     return wrapper
 
 
+def clinic_admin_required(view: View) -> View:
+    """Let in active clinic admins only; the staff record is passed as ``clinician``."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        clinician = clinician_for_user(request.user)
+        if clinician is None or not clinician.is_clinic_admin:
+            raise PermissionDenied
+        return view(request, *args, clinician=clinician, **kwargs)
+
+    return wrapper
+
+
 def patient_required(view: View) -> View:
     """Let in signed-in patients only; their record is passed as ``patient``."""
 

@@ -12,4 +12,5 @@ class IntakeInvalid(PatientError):
     RED_FLAGS = "Answer every red-flag question yes or no."
     REASON = "Say why: a reason is required."
     NO_EMAIL = "Add the patient's e-mail address before sending the invitation."
+    SELF_DEACTIVATE = "You cannot deactivate your own account; ask another clinic admin."
     EMAIL_TAKEN = "An account already uses this e-mail address; contact support to link it."

@@ -9,7 +9,7 @@ from django import forms
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from .models import Patient, SymptomLevel
+from .models import Clinician, Patient, SymptomLevel
 from .red_flags import INTAKE_QUESTIONS
 
 # Oswestry v2.1a sections, in order (R21); each is scored 0 (no problem) to 5 (worst).
@@ -126,3 +126,42 @@ class IntakeForm(forms.Form):
             "odi_answers": [int(answer) if answer != "" else None for answer in odi],
             "red_flag_answers": flags,
         }
+
+
+class ClinicianInviteForm(forms.Form):
+    """A new member of staff: who they are and what they do in the clinic."""
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Clinician.Role.choices, initial=Clinician.Role.THERAPIST)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.helper = _helper()
+
+
+# The clinic-wide thresholds an admin may change, with their allowed ranges (clinical spec 2.10).
+RULE_DEFAULT_RANGES = {
+    "p_safe": (0, 5),
+    "p_accept": (2, 8),
+    "p_mcid": (1, 4),
+    "m_tol": (0, 3),
+    "min_days_at_stage": (3, 28),
+    "min_q_sessions": (3, 20),
+    "min_q_days": (2, 7),
+    "freq_flare": (2, 8),
+    "freq_taper": (1, 4),
+}
+
+
+class RuleDefaultsForm(forms.Form):
+    """The clinic's own rule thresholds; each starts at the shipped default."""
+
+    def __init__(self, *args: object, current: dict[str, int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name, (low, high) in RULE_DEFAULT_RANGES.items():
+            self.fields[name] = forms.IntegerField(
+                min_value=low, max_value=high, initial=current[name], label=name.replace("_", " ")
+            )
+        self.helper = _helper()

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Clinician, OdiAssessment, Patient
+from .models import Clinic, Clinician, OdiAssessment, Patient
 
 
 def clinician_for_user(user: AbstractBaseUser | AnonymousUser) -> Clinician | None:
@@ -51,3 +51,20 @@ def patient_get_for_clinician(*, clinician: Clinician, public_id: uuid.UUID | st
 def odi_list_for_patient(*, patient: Patient) -> QuerySet[OdiAssessment]:
     """The patient's ODI questionnaires, newest first (the patient is already scoped)."""
     return OdiAssessment.objects.filter(patient=patient).order_by("-taken_at")
+
+
+def clinician_list_for_clinic(*, clinic: Clinic) -> QuerySet[Clinician]:
+    """The clinic's staff, active first."""
+    return (
+        Clinician.objects.filter(clinic=clinic)
+        .select_related("user")
+        .order_by("-is_active", "user__last_name", "user__first_name", "id")
+    )
+
+
+def clinician_get_for_admin(*, admin: Clinician, clinician_id: int) -> Clinician:
+    """A member of the admin's own clinic, or 404."""
+    try:
+        return clinician_list_for_clinic(clinic=admin.clinic).get(pk=clinician_id)
+    except Clinician.DoesNotExist as exc:
+        raise Http404("No such member of staff.") from exc

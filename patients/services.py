@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from prescriptions.rules import odi_score
+from prescriptions.rules import Config, odi_score
 
 from .exceptions import IntakeInvalid
 from .models import Clinic, Clinician, Intake, OdiAssessment, Patient, RedFlagScreen
@@ -277,3 +277,54 @@ def patient_invite(*, clinician: Clinician, patient: Patient) -> User:
     )
     transaction.on_commit(lambda: send_mail("Your Stagewise account", body, None, [patient.email]))
     return user
+
+
+@transaction.atomic
+def clinician_invite(
+    *, admin: Clinician, email: str, first_name: str, last_name: str, role: str
+) -> Clinician:
+    """Add a member of staff to the admin's clinic and e-mail them a link to set a password."""
+    username = email.lower()
+    if get_user_model().objects.filter(username=username).exists():
+        raise IntakeInvalid(IntakeInvalid.EMAIL_TAKEN)
+    clinician = clinician_create(
+        clinic=admin.clinic,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+    )
+    link = invitation_link(clinician.user)
+    body = (
+        f"Hello {first_name},\n\n{admin.clinic.name} has added you to Stagewise.\n"
+        f"Set your password here (the link works once):\n{link}\n"
+    )
+    transaction.on_commit(lambda: send_mail("Your Stagewise account", body, None, [email]))
+    return clinician
+
+
+@transaction.atomic
+def clinician_deactivate(*, admin: Clinician, clinician: Clinician) -> Clinician:
+    """Take a member of staff off the clinic: they can no longer sign in. Their records stay."""
+    if clinician.pk == admin.pk:
+        raise IntakeInvalid(IntakeInvalid.SELF_DEACTIVATE)
+    clinician.is_active = False
+    clinician.full_clean()
+    clinician.save(update_fields=["is_active", "updated_at"])
+    clinician.user.is_active = False
+    clinician.user.save(update_fields=["is_active"])
+    return clinician
+
+
+@transaction.atomic
+def clinic_rule_defaults_update(*, admin: Clinician, values: dict[str, object]) -> Clinic:
+    """Set the clinic's own rule thresholds; values equal to the shipped defaults are dropped."""
+    defaults = Config()
+    clinic = admin.clinic
+    clinic.rule_defaults = {
+        name: value for name, value in values.items() if getattr(defaults, name) != value
+    }
+    clinic.full_clean()
+    clinic.save(update_fields=["rule_defaults", "updated_at"])
+    return clinic

@@ -5,6 +5,13 @@ from . import views
 app_name = "patients"
 
 urlpatterns = [
+    path("clinic/staff/", views.staff, name="staff"),
+    path(
+        "clinic/staff/<int:clinician_id>/deactivate/",
+        views.staff_deactivate,
+        name="staff_deactivate",
+    ),
+    path("clinic/rules/", views.rule_defaults, name="rule_defaults"),
     path("pt/patients/new/", views.patient_new, name="patient_new"),
     path("pt/patients/<uuid:public_id>/intake/", views.intake, name="intake"),
     path("pt/patients/<uuid:public_id>/invite/", views.invite, name="invite"),

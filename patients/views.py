@@ -1,5 +1,7 @@
 """The front door, and the therapist's pages for registering, screening and inviting a patient."""
 
+from dataclasses import asdict
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
@@ -7,12 +9,33 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
-from .access import therapist_required
+from prescriptions.rules import Config
+
+from .access import clinic_admin_required, therapist_required
 from .exceptions import PatientError
-from .forms import IntakeForm, PatientForm, submitted
+from .forms import (
+    ClinicianInviteForm,
+    IntakeForm,
+    PatientForm,
+    RuleDefaultsForm,
+    submitted,
+)
 from .models import Clinician
-from .selectors import clinician_for_user, patient_for_user, patient_get_for_clinician
-from .services import intake_create, patient_create, patient_invite
+from .selectors import (
+    clinician_for_user,
+    clinician_get_for_admin,
+    clinician_list_for_clinic,
+    patient_for_user,
+    patient_get_for_clinician,
+)
+from .services import (
+    clinic_rule_defaults_update,
+    clinician_deactivate,
+    clinician_invite,
+    intake_create,
+    patient_create,
+    patient_invite,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -95,3 +118,52 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         messages.success(self.request, "Your password is set. Sign in to see your programme.")
         return super().form_valid(form)
+
+
+# --- clinic admin: staff and rule defaults -----------------------------------------------------
+
+
+@clinic_admin_required
+def staff(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
+    """The clinic's staff, with an invitation form for a new member."""
+    form = ClinicianInviteForm(submitted(request))
+    if form.is_bound and form.is_valid():
+        try:
+            clinician_invite(admin=clinician, **form.cleaned_data)
+        except PatientError as exc:
+            form.add_error("email", str(exc))
+        else:
+            messages.success(request, "Invitation sent.")
+            return redirect("patients:staff")
+    context = {"form": form, "staff": clinician_list_for_clinic(clinic=clinician.clinic)}
+    return render(request, "patients/staff_list.html", context, status=_status(form.is_bound))
+
+
+@require_POST
+@clinic_admin_required
+def staff_deactivate(
+    request: HttpRequest, clinician_id: int, *, clinician: Clinician
+) -> HttpResponse:
+    """Stop a member of staff from signing in; what they recorded stays."""
+    member = clinician_get_for_admin(admin=clinician, clinician_id=clinician_id)
+    try:
+        clinician_deactivate(admin=clinician, clinician=member)
+    except PatientError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Deactivated.")
+    return redirect("patients:staff")
+
+
+@clinic_admin_required
+def rule_defaults(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
+    """The clinic's own rule thresholds (therapists can still override them per patient)."""
+    current = {**asdict(Config()), **clinician.clinic.rule_defaults}
+    form = RuleDefaultsForm(submitted(request), current=current)
+    if form.is_bound and form.is_valid():
+        clinic_rule_defaults_update(admin=clinician, values=form.cleaned_data)
+        messages.success(request, "Rule defaults saved.")
+        return redirect("patients:rule_defaults")
+    return render(
+        request, "patients/clinic_rules.html", {"form": form}, status=_status(form.is_bound)
+    )

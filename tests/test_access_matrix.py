@@ -18,7 +18,15 @@ from django.utils import timezone
 from exercises.models import Protocol
 from prescriptions.models import Alert
 from prescriptions.services import prescription_create
-from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory, UserFactory
+from tests.factories import (
+    ClinicFactory,
+    ClinicianFactory,
+    ExerciseFactory,
+    PatientFactory,
+    ProtocolFactory,
+    ProtocolStageFactory,
+    UserFactory,
+)
 from tests.prescriptions.conftest import log, make_intake
 
 ROLES = ("anon", "pa1", "pa2", "ta1", "ta2", "tb", "adm_a", "adm_b", "su")
@@ -33,6 +41,7 @@ def cells(
     therapists_a: int | None = None,
     tb: int | None = None,
     admins: int | None = None,
+    adm_b: int | None = None,
     su: int | None = None,
 ) -> dict[str, int]:
     """Expected statuses by role, starting from ``default`` for every signed-in role."""
@@ -44,6 +53,7 @@ def cells(
         (("ta1", "ta2"), therapists_a),
         (("tb",), tb),
         (("adm_a", "adm_b"), admins),
+        (("adm_b",), adm_b),
         (("su",), su),
     ):
         if value is not None:
@@ -55,6 +65,9 @@ THERAPIST_PAGE = cells(403, therapists_a=200, tb=200)
 THERAPIST_OBJECT = cells(403, therapists_a=200, tb=404)
 PATIENT_PAGE = cells(403, patients=200)
 PUBLIC = cells(200, anon=200)
+STAFF_PAGE = cells(403, therapists_a=200, tb=200, admins=200)
+ADMIN_PAGE = cells(403, admins=200)
+ADMIN_OBJECT = cells(403, admins=200, adm_b=404)
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,47 @@ MATRIX: dict[str, Row] = {
         get=cells(403, patients=200, pa2=404),
         kwargs=lambda w: {"evaluation_id": w["evaluation"].pk},
     ),
-    "exercises:exercise_list": Row(get=cells(403, therapists_a=200, tb=200, admins=200)),
+    "exercises:exercise_list": Row(get=STAFF_PAGE),
+    "exercises:exercise_create": Row(get=ADMIN_PAGE, post=cells(403, admins=400)),
+    "exercises:exercise_update": Row(
+        get=ADMIN_OBJECT,
+        post=cells(403, admins=400, adm_b=404),
+        kwargs=lambda w: {"exercise_id": w["exercise"].pk},
+    ),
+    "exercises:exercise_retire": Row(
+        get=cells(403, admins=405),
+        post=cells(403, admins=302, adm_b=404),
+        kwargs=lambda w: {"exercise_id": w["exercise"].pk},
+    ),
+    "exercises:protocol_list": Row(get=STAFF_PAGE),
+    "exercises:protocol_create": Row(get=ADMIN_PAGE, post=cells(403, admins=400)),
+    "exercises:protocol_update": Row(
+        get=ADMIN_OBJECT,
+        post=cells(403, admins=400, adm_b=404),
+        kwargs=lambda w: {"protocol_id": w["draft"].pk},
+    ),
+    "exercises:protocol_publish": Row(
+        get=cells(403, admins=405),
+        post=cells(403, admins=302, adm_b=404),
+        kwargs=lambda w: {"protocol_id": w["draft"].pk},
+    ),
+    "exercises:protocol_new_version": Row(
+        get=cells(403, admins=405),
+        post=cells(403, admins=302, adm_b=404),
+        kwargs=lambda w: {"protocol_id": w["published"].pk},
+    ),
+    "exercises:protocol_copy": Row(
+        get=cells(403, admins=405),
+        post=cells(403, admins=302),
+        kwargs=lambda w: {"protocol_id": w["shipped"].pk},
+    ),
+    "patients:staff": Row(get=ADMIN_PAGE, post=cells(403, admins=400)),
+    "patients:staff_deactivate": Row(
+        get=cells(405, anon=405),
+        post=cells(403, admins=302, adm_b=404),
+        kwargs=lambda w: {"clinician_id": w["ta2"].pk},
+    ),
+    "patients:rule_defaults": Row(get=ADMIN_PAGE, post=cells(403, admins=400)),
 }
 
 
@@ -149,10 +202,10 @@ def world(db, django_user_model):
     call_command("seed_catalog", verbosity=0)
     protocol = Protocol.objects.get(slug="lumbar-flexion-progression")
     clinic_a, clinic_b = ClinicFactory(), ClinicFactory()
-    ta1 = ClinicianFactory(clinic=clinic_a)
+    ta1, ta2 = ClinicianFactory(clinic=clinic_a), ClinicianFactory(clinic=clinic_a)
     users = {
         "ta1": ta1.user,
-        "ta2": ClinicianFactory(clinic=clinic_a).user,
+        "ta2": ta2.user,
         "tb": ClinicianFactory(clinic=clinic_b).user,
         "adm_a": ClinicianFactory(clinic=clinic_a, role="clinic_admin").user,
         "adm_b": ClinicianFactory(clinic=clinic_b, role="clinic_admin").user,
@@ -171,8 +224,18 @@ def world(db, django_user_model):
         users[role] = patient.user
         patients[role] = patient
     result = log(patients["pa1"], timezone.now() - dt.timedelta(hours=2), pain_during_max=9)
+    own = ExerciseFactory(clinic=clinic_a)
+    draft = ProtocolFactory(clinic=clinic_a, status="draft", published_at=None)
+    published = ProtocolFactory(clinic=clinic_a, slug="clinic-flexion")
+    for number in (1, 2, 3):
+        ProtocolStageFactory(protocol=published, number=number, exercise=own)
     return {
         "users": users,
+        "ta2": ta2,
+        "exercise": own,
+        "draft": draft,
+        "published": published,
+        "shipped": protocol,
         "patient": patients["pa1"],
         "alert": Alert.objects.get(prescription__patient=patients["pa1"]),
         "evaluation": result.evaluation,

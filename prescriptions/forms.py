@@ -14,6 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from exercises.models import Protocol
+from patients.forms import TIMEZONE_CHOICES
 from patients.models import SymptomLevel
 from patients.red_flags import DAILY_CES
 
@@ -271,3 +272,39 @@ class CaseloadFilterForm(forms.Form):
         label=_("Whole clinic"),
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
+
+
+class ReminderSettingsForm(forms.Form):
+    """When the patient hears from Stagewise; the times come from the therapist's plan."""
+
+    timezone = forms.ChoiceField(label=_("Your time zone"), choices=[])
+    quiet_start = forms.TimeField(
+        label=_("Quiet from"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    quiet_end = forms.TimeField(
+        label=_("Quiet until"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    pause_days = forms.TypedChoiceField(
+        label=_("Pause reminders"),
+        choices=[
+            (0, _("No pause")),
+            (1, _("For a day")),
+            (3, _("For 3 days")),
+            (7, _("For a week")),
+        ],
+        coerce=int,
+        initial=0,
+    )
+    consent = forms.BooleanField(label=_("Send me reminders"), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["timezone"].choices = TIMEZONE_CHOICES  # type: ignore[attr-defined]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if bool(data.get("quiet_start")) != bool(data.get("quiet_end")):
+            raise forms.ValidationError(_("Give both ends of the quiet hours, or neither."))
+        return data

@@ -13,6 +13,7 @@ urlpatterns = [
     path("pt/patients/<uuid:public_id>/status/", views.status_change, name="status_change"),
     path("me/", views.today, name="today"),
     path("me/history/", views.history, name="history"),
+    path("me/reminders/", views.reminder_settings, name="reminder_settings"),
     path("me/morning/", views.morning_check, name="morning_check"),
     path("me/log/", views.session_log, name="session_log"),
     path("me/decisions/<int:evaluation_id>/", views.decision, name="decision"),

@@ -26,6 +26,7 @@ from .forms import (
     MorningCheckForm,
     PrescribeForm,
     ReasonForm,
+    ReminderSettingsForm,
     SessionLogForm,
     StatusForm,
 )
@@ -51,6 +52,7 @@ from .services import (
     prescription_create,
     prescription_set_status,
     proposal_decline,
+    reminder_preferences_update,
     session_log_create,
     suspension_clear,
 )
@@ -234,6 +236,35 @@ def today(request: HttpRequest, *, patient: Patient) -> HttpResponse:
             "sets_today": prescription.session_logs.filter(local_date=local_today).count(),
         }
     return render(request, "prescriptions/today.html", context)
+
+
+@patient_required
+def reminder_settings(request: HttpRequest, *, patient: Patient) -> HttpResponse:
+    """The patient's reminder settings: time zone, quiet hours, a pause, on or off."""
+    prescription = _running(patient)
+    initial = {
+        "timezone": patient.timezone,
+        "quiet_start": prescription.quiet_start,
+        "quiet_end": prescription.quiet_end,
+        "consent": prescription.reminder_consent,
+    }
+    form = ReminderSettingsForm(submitted(request), initial=initial)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        reminder_preferences_update(
+            patient=patient,
+            timezone_name=data["timezone"],
+            quiet_start=data["quiet_start"],
+            quiet_end=data["quiet_end"],
+            pause_days=data["pause_days"],
+            consent=data["consent"],
+        )
+        messages.success(request, "Reminder settings saved.")
+        return redirect("prescriptions:today")
+    context = {"form": form, "prescription": prescription}
+    return render(
+        request, "prescriptions/reminder_settings.html", context, status=_status(form.is_bound)
+    )
 
 
 @patient_required

@@ -124,6 +124,7 @@ MATRIX: dict[str, Row] = {
     ),
     "prescriptions:today": Row(get=PATIENT_PAGE),
     "prescriptions:history": Row(get=PATIENT_PAGE),
+    "prescriptions:reminder_settings": Row(get=PATIENT_PAGE, post=cells(403, patients=400)),
     "prescriptions:morning_check": Row(get=PATIENT_PAGE, post=cells(403, patients=400)),
     "prescriptions:session_log": Row(get=PATIENT_PAGE, post=cells(403, patients=400)),
     "prescriptions:decision": Row(

@@ -1,6 +1,7 @@
 """The patient's daily loop and the therapist's alert queue, through real requests."""
 
 import datetime as dt
+import zoneinfo
 from http import HTTPStatus
 
 import pytest
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from patients.models import Patient
 from prescriptions.models import Alert, MorningCheck, Prescription, SessionLog
 from prescriptions.services import prescription_create
 from tests.factories import ClinicianFactory, PatientFactory, UserFactory
@@ -288,3 +290,50 @@ def test_history_chart_data_is_one_point_per_local_day(client, live, patient):
     assert len(series["dates"]) == len(set(series["dates"])) >= 1
     assert series["stage"] == [1] * len(series["dates"])
     assert series["pain_post"][-1] == 2.0
+
+
+# --- reminder settings --------------------------------------------------------------------------
+
+
+def test_patient_pauses_reminders_and_sets_quiet_hours(client, live, patient):
+    from prescriptions.services.reminders import reminders_materialise
+
+    client.force_login(patient.user)
+    response = client.post(
+        reverse("prescriptions:reminder_settings"),
+        {
+            "timezone": "Europe/Dublin",
+            "quiet_start": "22:00",
+            "quiet_end": "07:00",
+            "pause_days": "3",
+            "consent": "on",
+        },
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    live.refresh_from_db()
+    patient.refresh_from_db()
+    assert patient.timezone == "Europe/Dublin"
+    assert (live.quiet_start, live.quiet_end) == (dt.time(22), dt.time(7))
+    assert live.reminders_paused_until > timezone.now() + dt.timedelta(days=2)
+    Prescription.objects.filter(pk=live.pk).update(reminder_times=["08:00"])
+    Patient.objects.filter(pk=patient.pk).update(email="pat@example.com")
+    dublin = zoneinfo.ZoneInfo("Europe/Dublin")
+    tomorrow = timezone.now().astimezone(dublin).date() + dt.timedelta(days=1)
+    due = dt.datetime.combine(tomorrow, dt.time(8, 5), dublin)
+    assert reminders_materialise(now=due).created == 0, "paused"
+    Prescription.objects.filter(pk=live.pk).update(reminders_paused_until=None)
+    assert reminders_materialise(now=due).created == 1, "the same slot once the pause ends"
+
+
+def test_withdrawn_consent_stops_reminders_and_half_quiet_hours_are_refused(client, live, patient):
+    client.force_login(patient.user)
+    url = reverse("prescriptions:reminder_settings")
+    half = client.post(
+        url,
+        {"timezone": "Europe/London", "quiet_start": "22:00", "pause_days": "0", "consent": "on"},
+    )
+    assert half.status_code == HTTPStatus.BAD_REQUEST
+    assert b"both ends of the quiet hours" in half.content
+    client.post(url, {"timezone": "Europe/London", "pause_days": "0"})
+    live.refresh_from_db()
+    assert live.reminder_consent is False

@@ -13,12 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from patients.models import Intake, OdiAssessment, RedFlagScreen
 
 from .. import rules
-from ..models import Alert, MorningCheck, Prescription, SessionLog, StageTransition
+from ..models import (
+    Alert,
+    MorningCheck,
+    PrescribedStage,
+    Prescription,
+    SessionLog,
+    StageTransition,
+)
 
 # Alerts that propose progress do not block progress; every other open alert does (R-ADV-1).
 PROPOSAL_KINDS = (Alert.Kind.ADVANCE_PROPOSED, Alert.Kind.MAINTENANCE_PROPOSED)
@@ -43,10 +50,17 @@ def prescription_for_evaluation(*, prescription_id: int) -> Prescription:
     systemic = RedFlagScreen.objects.filter(
         patient=OuterRef("patient"), systemic_positive=True, cleared_at__isnull=True
     )
+    dose = PrescribedStage.objects.filter(
+        prescription=OuterRef("pk"), number=OuterRef("current_stage")
+    ).values("times_per_day")[:1]
     return (
         Prescription.objects.select_for_update(of=("self",))
         .select_related("patient__clinic")
-        .annotate(has_open_alert=Exists(open_blocking), has_systemic_flag=Exists(systemic))
+        .annotate(
+            has_open_alert=Exists(open_blocking),
+            has_systemic_flag=Exists(systemic),
+            stage_times_per_day=Subquery(dose),
+        )
         .get(pk=prescription_id)
     )
 
@@ -93,9 +107,12 @@ def morning_from_check(check: MorningCheck) -> rules.MorningCheck:
 
 
 def rule_config(prescription: Prescription, overrides: dict[str, Any]) -> rules.Config:
-    """Spec defaults, then the clinic's defaults, then this patient's active overrides."""
+    """Spec defaults, then the clinic's defaults, then the prescribed sets a day of the current
+    stage as the flare frequency (spec 2.5: range 2–8), then this patient's active overrides."""
     known = {field.name for field in dataclasses.fields(rules.Config)}
-    values = {**prescription.patient.clinic.rule_defaults, **overrides}
+    dose = getattr(prescription, "stage_times_per_day", None)
+    prescribed = {"freq_flare": min(max(dose, 2), 8)} if dose else {}
+    values = {**prescription.patient.clinic.rule_defaults, **prescribed, **overrides}
     return dataclasses.replace(
         rules.Config(), **{name: value for name, value in values.items() if name in known}
     )

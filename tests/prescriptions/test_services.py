@@ -533,3 +533,20 @@ def test_weekly_screen_with_an_unanswered_question_stores_nothing(programme, pat
     with pytest.raises(LogRefused, match="answer every question"):
         weekly_screen_create(patient=patient, answers=answers, now=at(3))
     assert not RedFlagScreen.objects.filter(kind="weekly").exists()
+
+
+def test_the_prescribed_sets_a_day_are_the_flare_frequency(therapist, patient, protocol):
+    from prescriptions.services import StageDose
+    from prescriptions.services.inputs import prescription_for_evaluation, rule_config
+
+    make_intake(therapist, patient)
+    prescription = prescription_create(
+        clinician=therapist,
+        patient=patient,
+        protocol=protocol,
+        now=START,
+        doses={1: StageDose(times_per_day=3)},
+    )
+    locked = prescription_for_evaluation(prescription_id=prescription.pk)
+    assert rule_config(locked, {}).freq_flare == 3
+    assert rule_config(locked, {"freq_flare": 6}).freq_flare == 6, "an override still wins"

@@ -8,9 +8,7 @@ from patients.views import InviteAcceptView, home
 
 urlpatterns = [
     path("", home, name="home"),
-    path(
-        "accounts/invite/<uidb64>/<token>/", InviteAcceptView.as_view(), name="invite_accept"
-    ),
+    path("accounts/invite/<uidb64>/<token>/", InviteAcceptView.as_view(), name="invite_accept"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("patients.urls")),
     path("", include("prescriptions.urls")),

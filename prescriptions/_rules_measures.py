@@ -23,20 +23,39 @@ from ._rules_model import (
 )
 from ._rules_texts import RULE_TEXTS
 
+# Enum members read once per set, bound once: on Python 3.11 reading ``Enum.MEMBER`` goes
+# through the ``EnumType.__getattr__`` hook and costs more than the comparison it feeds.
+_NONE, _BACK, _BUTTOCK = SymptomLevel.NONE, SymptomLevel.BACK, SymptomLevel.BUTTOCK
+_PERIPHERALIZED, _SPREAD_IN_BACK = LocationResponse.PERIPHERALIZED, LocationResponse.SPREAD_IN_BACK
+_CENTRALIZED, _ABOLISHED = LocationResponse.CENTRALIZED, LocationResponse.ABOLISHED
+_UNCHANGED = LocationResponse.UNCHANGED
+_SEVERE, _RED, _AMBER, _GREEN = PainZone.SEVERE, PainZone.RED, PainZone.AMBER, PainZone.GREEN
+
 
 def location_response(pre: Sides, post: Sides) -> LocationResponse:
     """Whether symptoms moved toward the spine or down the leg between two charts (R8-R11)."""
-    pairs = list(zip(as_sides(pre, "pre"), as_sides(post, "post"), strict=True))
-    # Order of application is fixed by spec 2.3: any increase is caught by step 1 or step 2.
-    if any(after > before and after >= SymptomLevel.BUTTOCK for before, after in pairs):
-        return LocationResponse.PERIPHERALIZED
-    if any(before == SymptomLevel.NONE and after == SymptomLevel.BACK for before, after in pairs):
-        return LocationResponse.SPREAD_IN_BACK
-    if any(after < before for before, after in pairs):
-        if all(after == SymptomLevel.NONE for _, after in pairs):
-            return LocationResponse.ABOLISHED
-        return LocationResponse.CENTRALIZED
-    return LocationResponse.UNCHANGED
+    return sides_response(as_sides(pre, "pre"), as_sides(post, "post"))
+
+
+def sides_response(pre: Sides, post: Sides) -> LocationResponse:
+    """``location_response`` of two charts already checked, as every value object holds them.
+
+    The rules call this once per set and per morning, so it skips the checks and compares the
+    two sides directly. Order of application is fixed by spec 2.3: any increase is caught by
+    step 1 or step 2.
+    """
+    (pre_left, pre_right), (post_left, post_right) = pre, post
+    if (post_left > pre_left and post_left >= _BUTTOCK) or (
+        post_right > pre_right and post_right >= _BUTTOCK
+    ):
+        return _PERIPHERALIZED
+    if (pre_left == _NONE and post_left == _BACK) or (pre_right == _NONE and post_right == _BACK):
+        return _SPREAD_IN_BACK
+    if post_left < pre_left or post_right < pre_right:
+        if post_left == _NONE and post_right == _NONE:
+            return _ABOLISHED
+        return _CENTRALIZED
+    return _UNCHANGED
 
 
 def pain_zone(session: Session, config: Config = DEFAULT_CONFIG) -> PainZone:
@@ -44,12 +63,12 @@ def pain_zone(session: Session, config: Config = DEFAULT_CONFIG) -> PainZone:
     during = session.pain_during_max
     rise = session.pain_post - session.pain_pre
     if during >= config.p_severe:  # >= 8/10 (R15, R23)
-        return PainZone.SEVERE
+        return _SEVERE
     if during > config.p_accept or rise >= config.p_mcid:  # > 5/10 (R15); +2 points (R17, R19)
-        return PainZone.RED
+        return _RED
     if _painless(session, config):
-        return PainZone.GREEN
-    return PainZone.AMBER
+        return _GREEN
+    return _AMBER
 
 
 def _painless(session: Session, config: Config) -> bool:
@@ -64,15 +83,15 @@ def _painless(session: Session, config: Config) -> bool:
 def morning_flare(morning: MorningCheck, context: Context, config: Config) -> bool:
     """Symptoms clearly worse on waking than at the stage baseline: the load was too much (R15)."""
     pain_up = morning.pain - context.base_pain >= config.p_mcid  # +2 points (R17, R19)
-    moved = location_response(context.base_loc, morning.loc)
-    return pain_up or moved is LocationResponse.PERIPHERALIZED
+    moved = sides_response(context.base_loc, morning.loc)
+    return pain_up or moved is _PERIPHERALIZED
 
 
 def morning_settled(morning: MorningCheck, context: Context, config: Config) -> bool:
     """Symptoms back to the stage baseline on waking, so the day before was tolerated (R15)."""
     pain_back = morning.pain - context.base_pain <= config.m_tol  # inside the NPRS SEM (R17)
-    moved = location_response(context.base_loc, morning.loc)
-    spread = moved in (LocationResponse.PERIPHERALIZED, LocationResponse.SPREAD_IN_BACK)
+    moved = sides_response(context.base_loc, morning.loc)
+    spread = moved is _PERIPHERALIZED or moved is _SPREAD_IN_BACK
     return pain_back and not spread
 
 

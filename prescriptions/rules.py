@@ -9,14 +9,13 @@ and re-exports the whole public interface.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from itertools import pairwise
 
-from ._rules_facts import RED_ZONES, Facts, Read, build_facts
+from ._rules_facts import ONE_DAY, RED_ZONES, Facts, Read, build_facts
 from ._rules_measures import (
     OdiGate,
     OdiResult,
@@ -98,20 +97,21 @@ _REGRESS = Outcome.REGRESS_ONE.severity
 
 def _ces_bladder_bowel_saddle(facts: Facts) -> bool:
     """R-RED-1: a bladder, bowel or saddle item of the daily screen is yes (2.6, item 2)."""
-    return any(_said_yes(read, CES_BLADDER_BOWEL_SADDLE) for read in facts.reads)
+    return any(_said_yes(read, CES_BLADDER_BOWEL_SADDLE) for read in facts.flagged.ces_yes)
 
 
 def _neuro_progressive_or_bilateral(facts: Facts) -> bool:
     """R-RED-2: item 4 yes, weakness twice in 72 h, or new/worse symptoms in both legs (12, 25)."""
+    flagged = facts.flagged
     weak = [
-        read.session.started_at
-        for read in facts.reads
+        read.started_at
+        for read in flagged.neuro_change
         if read.session.neuro_change is NeuroChange.WEAKNESS
     ]
     return (
-        any(_said_yes(read, (CES_LEGS,)) for read in facts.reads)
+        any(_said_yes(read, (CES_LEGS,)) for read in flagged.ces_yes)
         or any(later - earlier <= WEAKNESS_WINDOW for earlier, later in pairwise(weak))
-        or any(_bilateral_new_or_worse(read.session.loc_post, facts) for read in facts.reads)
+        or any(_bilateral_new_or_worse(read.session.loc_post, facts) for read in flagged.both_legs)
     )
 
 
@@ -137,15 +137,14 @@ def _systemic_red_flag(facts: Facts) -> bool:
 
 def _neuro_change(facts: Facts) -> bool:
     """R-STOP-1: new or worse numbness or weakness on any set."""
-    return any(read.session.neuro_change is not NeuroChange.NONE for read in facts.reads)
+    return bool(facts.flagged.neuro_change)
 
 
 def _severe_pain(facts: Facts) -> bool:
     """R-STOP-2: severe pain, or a set abandoned with pain (item 14)."""
-    return any(
-        read.zone is PainZone.SEVERE
-        or (read.session.ease is Ease.NOT_COMPLETED and read.zone is not PainZone.GREEN)
-        for read in facts.reads
+    flagged = facts.flagged
+    return any(read.zone is PainZone.SEVERE for read in flagged.red) or any(
+        read.zone is not PainZone.GREEN for read in flagged.abandoned
     )
 
 
@@ -156,15 +155,12 @@ def _contraindicated(facts: Facts) -> bool:
 
 def _peripheralized(facts: Facts) -> bool:
     """R-REG-1: symptoms moved further down the leg during a set (R1, R8, R13)."""
-    return any(read.location is LocationResponse.PERIPHERALIZED for read in facts.reads)
+    return bool(facts.flagged.peripheralized)
 
 
 def _red_zone(facts: Facts) -> bool:
     """R-REG-2: too much pain during or after a set, unless excused by R-HOLD-3 (R15, R17)."""
-    return any(
-        read.zone in RED_ZONES and not _centralizing_with_back_pain(read, facts)
-        for read in facts.reads
-    )
+    return any(not _centralizing_with_back_pain(read, facts) for read in facts.flagged.red)
 
 
 def _centralizing_with_back_pain(read: Read, facts: Facts) -> bool:
@@ -179,8 +175,8 @@ def _centralizing_with_back_pain(read: Read, facts: Facts) -> bool:
 
 def _morning_flare_after_session(facts: Facts) -> bool:
     """R-REG-3: the morning after a day with sets, pain or location clearly worse (R15)."""
-    for day in {read.local_date for read in facts.reads}:
-        morning = facts.mornings.get(day + timedelta(days=1))
+    for day in facts.flagged.days:
+        morning = facts.mornings.get(day + ONE_DAY)
         if morning is not None and morning_flare(morning, facts.context, facts.config):
             return True
     return False
@@ -192,7 +188,7 @@ def _new_stage_not_tolerated(facts: Facts) -> bool:
     if start is None:
         return False
     end = start + timedelta(hours=facts.config.post_advance_watch_h)
-    watched = [read for read in facts.reads if start <= read.session.started_at <= end]
+    watched = [read for read in facts.reads if start <= read.started_at <= end]
     worse = sum(read.session.pain_during_max > read.session.pain_pre for read in watched)
     return any(read.zone in RED_ZONES for read in watched) or worse >= WATCH_WORSE_DURING
 
@@ -222,24 +218,38 @@ def _spread_in_back(facts: Facts) -> bool:
 
 def _centralization_excuse(facts: Facts) -> bool:
     """R-HOLD-3: a set that would be RED only because back pain rose while centralizing (R12)."""
-    return any(
-        read.zone in RED_ZONES and _centralizing_with_back_pain(read, facts) for read in facts.reads
-    )
+    return any(_centralizing_with_back_pain(read, facts) for read in facts.flagged.red)
 
 
 def _pain_trending_up(facts: Facts) -> bool:
     """R-HOLD-4: mean morning pain or pre-set pain above baseline two weeks running (item 6)."""
-    mornings = [(day, check.pain) for day, check in facts.mornings.items()]
-    sessions = [(read.local_date, read.session.pain_pre) for read in facts.evaluable_reads()]
-    return _rising(facts, mornings) or _rising(facts, sessions)
-
-
-def _rising(facts: Facts, dated: Sequence[tuple[date, int]]) -> bool:
-    """Mean of the week ending today, and of the week before, against ``base_pain``."""
     latest_start = facts.today - WEEK + timedelta(days=1)
+    earlier_start = latest_start - WEEK  # older values are in neither week
+    mornings = [(day, check.pain) for day, check in facts.mornings.items()]
+    sessions = [
+        (day, read.session.pain_pre)
+        for day, bouts in facts.evaluable_days.items()
+        if day >= earlier_start
+        for bout in bouts
+        for read in bout.members
+    ]
+    return _rising(facts, mornings, latest_start) or _rising(facts, sessions, latest_start)
+
+
+def _rising(facts: Facts, dated: Sequence[tuple[date, int]], latest_start: date) -> bool:
+    """Mean of the week ending today, and of the week before, against ``base_pain``.
+
+    ``latest_start`` is the first local date of the week ending today.
+    """
+    today = facts.today
     earlier_start = latest_start - WEEK
-    latest = [value for day, value in dated if latest_start <= day <= facts.today]
-    earlier = [value for day, value in dated if earlier_start <= day < latest_start]
+    latest: list[int] = []
+    earlier: list[int] = []
+    for day, value in dated:
+        if latest_start <= day <= today:
+            latest.append(value)
+        elif earlier_start <= day < latest_start:
+            earlier.append(value)
     base = facts.context.base_pain
     latest_rise = _mean(latest) - base if latest else None
     earlier_rise = _mean(earlier) - base if earlier else None
@@ -266,15 +276,14 @@ def _low_adherence(facts: Facts) -> bool:
     days = [facts.today - timedelta(days=n) for n in range(ADHERENCE_DAYS, 0, -1)]
     if facts.reset_at > facts.local_midnight(days[0]):
         return False  # the stage has not yet lasted 3 complete days
-    per_day = Counter(bout.local_date for bout in facts.bouts if bout.evaluable)
-    return all(per_day[day] < ADHERENCE_SHARE * facts.config.freq_flare for day in days)
+    per_day = facts.evaluable_days
+    enough = ADHERENCE_SHARE * facts.config.freq_flare
+    return all(len(per_day.get(day, ())) < enough for day in days)
 
 
 def _recent_unsafe_set(facts: Facts) -> bool:
     """R-HOLD-7: a RED or SEVERE set in the last week, even one excused by R-HOLD-3 (item 4)."""
-    return any(
-        read.zone in RED_ZONES and read.local_date >= facts.window_start for read in facts.reads
-    )
+    return any(read.local_date >= facts.window_start for read in facts.flagged.red)
 
 
 def _long_gap(facts: Facts) -> bool:
@@ -295,7 +304,7 @@ def _extension_worse(facts: Facts) -> bool:
 def _stage_tolerated(facts: Facts) -> bool:
     """R-ADV-1 / R-ADV-2 gate: easy, painless, settled sets on enough days (items 9, 19)."""
     context, config = facts.context, facts.config
-    qualifying = facts.qualifying_in_window()
+    qualifying = facts.qualifying_in_window
     return (
         context.phase is FrequencyPhase.FLARE
         and facts.days_at_stage >= config.min_days_at_stage
@@ -316,9 +325,9 @@ def _last_sets_qualify(facts: Facts) -> bool:
 
 def _data_complete(facts: Facts) -> bool:
     """Every set since the reset is evaluable and every past day has its next morning (19)."""
-    past_days = {read.local_date for read in facts.reads if read.local_date < facts.today}
-    return all(read.evaluable for read in facts.reads) and all(
-        day + timedelta(days=1) in facts.mornings for day in past_days
+    past_days = {day for day in facts.flagged.days if day < facts.today}
+    return not facts.flagged.not_evaluable and all(
+        day + ONE_DAY in facts.mornings for day in past_days
     )
 
 
@@ -330,14 +339,10 @@ def _taper_tolerated(facts: Facts) -> bool:
     started = facts.local_date(context.phase_started_at)
     if (facts.today - started).days < facts.config.taper_days:
         return False
-    days = {bout.local_date for bout in facts.bouts if bout.evaluable}
-    days = {day for day in days if day >= max(started, facts.window_start)}
-    green = [day for day in days if _all_green(facts, day)]
+    days = {day for day in facts.evaluable_days if day >= max(started, facts.window_start)}
+    not_green = {read.local_date for read in facts.reads if read.zone is not PainZone.GREEN}
+    green = [day for day in days if day not in not_green]  # every set of the day GREEN
     return len(green) >= TAPER_GREEN_DAYS
-
-
-def _all_green(facts: Facts, day: date) -> bool:
-    return all(read.zone is PainZone.GREEN for read in facts.reads if read.local_date == day)
 
 
 @dataclass(frozen=True)
@@ -441,7 +446,7 @@ def _decision(
     stage = facts.context.stage
     step = {Outcome.ADVANCE_ELIGIBLE: 1, Outcome.REGRESS_ONE: -1}.get(outcome, 0)
     reset = any(f.outcome.severity >= _REGRESS for f in fired)
-    qualifying = () if reset else facts.qualifying_in_window()
+    qualifying = () if reset else facts.qualifying_in_window
     return Decision(
         outcome=outcome,
         next_stage=Stage(stage + step),

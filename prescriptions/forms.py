@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import uuid
@@ -18,6 +19,7 @@ from patients.forms import TIMEZONE_CHOICES
 from patients.models import SymptomLevel
 from patients.red_flags import DAILY_CES
 
+from . import rules
 from .models import Ease, ExtensionEffect, ExtensionType, MorningCheck, NeuroChange
 from .services import SessionEntry, StageDose
 
@@ -307,4 +309,26 @@ class ReminderSettingsForm(forms.Form):
         data = super().clean() or {}
         if bool(data.get("quiet_start")) != bool(data.get("quiet_end")):
             raise forms.ValidationError(_("Give both ends of the quiet hours, or neither."))
+        return data
+
+
+OVERRIDABLE = [
+    (field.name, field.name.replace("_", " "))
+    for field in dataclasses.fields(rules.Config)
+    if isinstance(field.default, int | float) and not isinstance(field.default, bool)
+]
+
+
+class ThresholdOverrideForm(ReasonForm):
+    """One rule threshold changed for this patient, with the reason (clinical spec section 4)."""
+
+    parameter = forms.ChoiceField(choices=OVERRIDABLE)
+    value = forms.DecimalField(max_digits=6, decimal_places=2)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        name, value = data.get("parameter"), data.get("value")
+        if name is not None and value is not None:
+            default = getattr(rules.Config(), str(name))
+            data["value"] = int(value) if isinstance(default, int) else float(value)
         return data

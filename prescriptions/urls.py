@@ -11,6 +11,11 @@ urlpatterns = [
     path("pt/patients/<uuid:public_id>/", views.patient_detail, name="patient_detail"),
     path("pt/patients/<uuid:public_id>/prescribe/", views.prescribe, name="prescribe"),
     path("pt/patients/<uuid:public_id>/status/", views.status_change, name="status_change"),
+    path(
+        "pt/patients/<uuid:public_id>/overrides/",
+        views.threshold_override,
+        name="threshold_override",
+    ),
     path("me/", views.today, name="today"),
     path("me/history/", views.history, name="history"),
     path("me/reminders/", views.reminder_settings, name="reminder_settings"),

@@ -29,6 +29,7 @@ from .forms import (
     ReminderSettingsForm,
     SessionLogForm,
     StatusForm,
+    ThresholdOverrideForm,
 )
 from .models import Alert, Prescription
 from .selectors import (
@@ -55,6 +56,7 @@ from .services import (
     reminder_preferences_update,
     session_log_create,
     suspension_clear,
+    threshold_override_set,
 )
 
 CASELOAD_PAGE_SIZE = 50
@@ -102,6 +104,8 @@ def patient_detail(request: HttpRequest, public_id: str, *, clinician: Clinician
     }
     if prescription is not None:
         context |= {
+            "overrides": prescription.threshold_overrides.filter(revoked_at__isnull=True),
+            "override_form": ThresholdOverrideForm(),
             "evaluations": evaluation_list_for_prescription(prescription=prescription),
             "series": history_series(prescription=prescription),
             "transitions": transition_list_for_prescription(prescription=prescription),
@@ -180,6 +184,27 @@ def prescribe(request: HttpRequest, public_id: str, *, clinician: Clinician) -> 
     return render(
         request, "prescriptions/prescribe_form.html", context, status=_status(form.is_bound)
     )
+
+
+@require_POST
+@therapist_required
+def threshold_override(
+    request: HttpRequest, public_id: str, *, clinician: Clinician
+) -> HttpResponse:
+    """Change one rule threshold for this patient, with the reason; red flags have none."""
+    patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
+    prescription = _running(patient)
+    form = ThresholdOverrideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(patient.get_absolute_url())
+    try:
+        threshold_override_set(clinician=clinician, prescription=prescription, **form.cleaned_data)
+    except PrescriptionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Threshold changed for this patient.")
+    return redirect(patient.get_absolute_url())
 
 
 @require_POST

@@ -122,6 +122,11 @@ MATRIX: dict[str, Row] = {
         post=cells(403, therapists_a=302, tb=404),
         kwargs=lambda w: {"public_id": w["patient"].public_id},
     ),
+    "prescriptions:threshold_override": Row(
+        get=cells(405, anon=405),
+        post=cells(403, therapists_a=302, tb=404),
+        kwargs=lambda w: {"public_id": w["patient"].public_id},
+    ),
     "prescriptions:today": Row(get=PATIENT_PAGE),
     "prescriptions:history": Row(get=PATIENT_PAGE),
     "prescriptions:reminder_settings": Row(get=PATIENT_PAGE, post=cells(403, patients=400)),

@@ -337,3 +337,28 @@ def test_withdrawn_consent_stops_reminders_and_half_quiet_hours_are_refused(clie
     client.post(url, {"timezone": "Europe/London", "pause_days": "0"})
     live.refresh_from_db()
     assert live.reminder_consent is False
+
+
+# --- threshold overrides ----------------------------------------------------------------------
+
+
+def test_therapist_overrides_a_threshold_with_a_reason(client, live, patient, therapist):
+    client.force_login(therapist.user)
+    url = reverse("prescriptions:threshold_override", args=[patient.public_id])
+    client.post(url, {"parameter": "p_accept", "value": "4", "reason": ""})
+    assert not live.threshold_overrides.exists()
+    client.post(url, {"parameter": "p_accept", "value": "4", "reason": "Flares easily."})
+    override = live.threshold_overrides.get()
+    assert (override.value, override.reason, override.set_by) == (4, "Flares easily.", therapist)
+    page = client.get(reverse("prescriptions:patient_detail", args=[patient.public_id]))
+    assert b"Flares easily." in page.content
+
+
+def test_an_unknown_threshold_is_refused(client, live, patient, therapist):
+    client.force_login(therapist.user)
+    url = reverse("prescriptions:threshold_override", args=[patient.public_id])
+    response = client.post(
+        url, {"parameter": "red_flags", "value": "0", "reason": "x"}, follow=True
+    )
+    assert b"not one of the available choices" in response.content
+    assert not live.threshold_overrides.exists()

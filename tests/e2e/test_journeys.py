@@ -212,3 +212,29 @@ def test_a_yes_to_a_safety_question_is_an_emergency(
         screenshot(desk, "pt-urgent-alert")
     assert Alert.objects.get().severity == Alert.Severity.URGENT
     assert errors == []
+
+
+def test_clinic_admin_adds_an_exercise_and_publishes_a_new_protocol_version(
+    live_server, page, console_errors, screenshot, catalog
+):
+    admin = ClinicianFactory(role="clinic_admin", user=UserFactory(username="boss"))
+    sign_in(page, live_server.url, "boss")
+    page.get_by_role("link", name="Add an exercise").click()
+    page.locator("#id_name").fill("Pelvic tilt on the floor")
+    page.locator("#id_summary").fill("A small rocking of the pelvis lying down.")
+    page.locator("#id_steps").fill("Lie on your back.\nFlatten your lower back.\nRelax.")
+    screenshot(page, "admin-exercise-form")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Pelvic tilt on the floor").first.wait_for()
+    screenshot(page, "admin-catalog")
+    page.goto(f"{live_server.url}/catalog/protocols/")
+    page.get_by_role("button", name="Make a clinic copy").first.click()
+    page.get_by_role("button", name="Publish").click()
+    page.goto(f"{live_server.url}/catalog/protocols/")
+    page.get_by_role("button", name="New version").first.click()
+    page.get_by_role("button", name="Publish").click()
+    page.goto(f"{live_server.url}/catalog/protocols/")
+    screenshot(page, "admin-protocols")
+    versions = dict(Protocol.objects.filter(clinic=admin.clinic).values_list("version", "status"))
+    assert versions == {1: "retired", 2: "published"}
+    assert console_errors == []

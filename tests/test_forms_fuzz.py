@@ -15,7 +15,7 @@ from exercises.models import Protocol
 from patients.red_flags import INTAKE_QUESTIONS
 from prescriptions.models import Alert
 from prescriptions.services import prescription_create
-from tests.factories import ClinicianFactory, PatientFactory, UserFactory
+from tests.factories import ClinicianFactory, ExerciseFactory, PatientFactory, UserFactory
 from tests.prescriptions.conftest import log, make_intake
 
 MARKER = "Keepmeplease"
@@ -61,9 +61,36 @@ FORMS = {
         {},
     ),
     "prescriptions:status_change": (["to_status", "reason"], {}),
+    "prescriptions:threshold_override": (["parameter", "value"], {}),
+    "prescriptions:reminder_settings": (
+        ["timezone", "quiet_start", "quiet_end", "pause_days", "consent"],
+        {},
+    ),
+    "patients:staff": (["first_name", "email", "role"], {"last_name": MARKER}),
+    "patients:rule_defaults": (["p_safe", "p_accept", "p_mcid", "freq_flare"], {}),
+    "exercises:exercise_create": (
+        ["position", "direction", "steps", "default_reps", "default_hold_seconds"],
+        {"name": MARKER},
+    ),
+    "exercises:exercise_update": (
+        ["position", "direction", "summary", "default_reps", "default_times_per_day"],
+        {"name": MARKER},
+    ),
+    "exercises:protocol_create": (["description"], {"name": MARKER}),
     "prescriptions:alert_action": (["reason"], {}),
 }
-PATIENT_FORMS = {"prescriptions:morning_check", "prescriptions:session_log"}
+PATIENT_FORMS = {
+    "prescriptions:morning_check",
+    "prescriptions:session_log",
+    "prescriptions:reminder_settings",
+}
+ADMIN_FORMS = {
+    "patients:staff",
+    "patients:rule_defaults",
+    "exercises:exercise_create",
+    "exercises:exercise_update",
+    "exercises:protocol_create",
+}
 
 
 @pytest.fixture
@@ -83,11 +110,25 @@ def world(db):
         now=timezone.now() - dt.timedelta(days=1),
     )
     log(patient, timezone.now() - dt.timedelta(hours=3))
-    return {"therapist": therapist, "patient": patient, "fresh": fresh}
+    admin = ClinicianFactory(clinic=therapist.clinic, role="clinic_admin")
+    exercise = ExerciseFactory(clinic=therapist.clinic)
+    return {
+        "therapist": therapist,
+        "patient": patient,
+        "fresh": fresh,
+        "admin": admin,
+        "exercise": exercise,
+    }
 
 
 def url_for(name: str, world) -> str:
-    if name in {"patients:intake", "prescriptions:status_change"}:
+    if name == "exercises:exercise_update":
+        return reverse(name, args=[world["exercise"].pk])
+    if name in {
+        "patients:intake",
+        "prescriptions:status_change",
+        "prescriptions:threshold_override",
+    }:
         return reverse(name, args=[world["patient"].public_id])
     if name == "prescriptions:prescribe":
         return reverse(name, args=[world["fresh"].public_id])
@@ -100,7 +141,11 @@ def url_for(name: str, world) -> str:
 @pytest.mark.parametrize("name", sorted(FORMS))
 def test_bad_input_never_500s_and_keeps_entries(client, world, name):
     fields, kept = FORMS[name]
-    user = world["patient"].user if name in PATIENT_FORMS else world["therapist"].user
+    user = world["therapist"].user
+    if name in PATIENT_FORMS:
+        user = world["patient"].user
+    elif name in ADMIN_FORMS:
+        user = world["admin"].user
     client.force_login(user)
     url = url_for(name, world)
 

@@ -133,9 +133,8 @@ def evaluation_list_for_prescription(
     *, prescription: Prescription, limit: int = 20
 ) -> QuerySet[RuleEvaluation]:
     """The latest rule decisions of one programme, newest first."""
-    return RuleEvaluation.objects.filter(prescription=prescription).select_related("session_log")[
-        :limit
-    ]
+    evaluations = RuleEvaluation.objects.filter(prescription=prescription)
+    return evaluations.select_related("session_log", "morning_check")[:limit]
 
 
 def alert_list_open_for_clinician(*, clinician: Clinician) -> QuerySet[Alert]:

@@ -67,10 +67,16 @@ class IntakeForm(forms.Form):
         coerce=int,
     )
     baseline_level_left = forms.TypedChoiceField(
-        label=_("Left side: symptoms reach"), choices=SymptomLevel.choices, coerce=int
+        label=_("Left side: symptoms reach"),
+        choices=[(level.value, f"{level.value} {level.label}") for level in SymptomLevel],
+        coerce=int,
+        widget=forms.RadioSelect,
     )
     baseline_level_right = forms.TypedChoiceField(
-        label=_("Right side: symptoms reach"), choices=SymptomLevel.choices, coerce=int
+        label=_("Right side: symptoms reach"),
+        choices=[(level.value, f"{level.value} {level.label}") for level in SymptomLevel],
+        coerce=int,
+        widget=forms.RadioSelect,
     )
     acute_disc_herniation = forms.BooleanField(label=_("Acute disc herniation"), required=False)
     compression_fracture_or_osteoporosis = forms.BooleanField(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Layout
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 PAIN_CHOICES = [(n, str(n)) for n in range(11)]
+LEVEL_CHOICES = [(level.value, f"{level.value} {level.label}") for level in SymptomLevel]
 STARTED_CHOICES = [
     (5, _("Just now")),
     (30, _("About 30 minutes ago")),
@@ -48,20 +49,35 @@ def pain_field(label: StrOrPromise) -> forms.TypedChoiceField:
 
 
 def inline_helper(form: forms.Form) -> FormHelper:
-    """A crispy helper that lays radio choices in a row (big touch targets on a phone)."""
+    """A crispy helper for a phone: radio choices in a row (big touch targets), except the
+    body-chart levels, which stand in a column, left and right side by side."""
     helper = FormHelper()
     helper.form_tag = False
-    helper.layout = Layout(
-        *(
-            InlineRadios(name) if isinstance(field.widget, forms.RadioSelect) else name
-            for name, field in form.fields.items()
-        )
-    )
+    parts: list[object] = []
+    for name, field in form.fields.items():
+        if name.endswith("_right") and name.replace("_right", "_left") in form.fields:
+            continue
+        partner = name.replace("_left", "_right")
+        if name.endswith("_left") and partner in form.fields:
+            parts.append(Row(Column(name, css_class="col-6"), Column(partner, css_class="col-6")))
+        elif isinstance(field.widget, forms.RadioSelect) and "body-level" not in str(
+            field.widget.attrs.get("class", "")
+        ):
+            parts.append(InlineRadios(name))
+        else:
+            parts.append(name)
+    helper.layout = Layout(*parts)
     return helper
 
 
 def level_field(label: StrOrPromise) -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(label=label, choices=SymptomLevel.choices, coerce=int)
+    """How far one side's symptoms reach, picked against the body chart (0 none … 5 foot)."""
+    return forms.TypedChoiceField(
+        label=label,
+        choices=LEVEL_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "body-level"}),
+    )
 
 
 def yes_no_field(label: StrOrPromise) -> forms.TypedChoiceField:
@@ -117,10 +133,20 @@ class SessionLogForm(forms.Form):
     )
 
     def __init__(
-        self, *args: object, ask_safety: bool, extension: bool, reps_target: int, **kwargs: object
+        self,
+        *args: object,
+        ask_safety: bool,
+        extension: bool,
+        reps_target: int,
+        usual_levels: tuple[int, int] = (0, 0),
+        **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["reps_done"].initial = reps_target
+        # Most sets start and end where symptoms usually are: the stage's baseline body chart.
+        for when in ("pre", "post"):
+            self.fields[f"level_{when}_left"].initial = usual_levels[0]
+            self.fields[f"level_{when}_right"].initial = usual_levels[1]
         self.ask_safety = ask_safety
         if ask_safety:
             for question in DAILY_CES:

@@ -335,6 +335,7 @@ def session_log(request: HttpRequest, *, patient: Patient) -> HttpResponse:
         ask_safety=safety_screen_due(prescription=prescription, local_date=_local_today(patient)),
         extension=prescription.extension_enabled,
         reps_target=stage.reps,
+        usual_levels=(prescription.stage_base_level_left, prescription.stage_base_level_right),
     )
     if form.is_bound and form.is_valid():
         try:

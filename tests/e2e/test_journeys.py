@@ -53,8 +53,13 @@ def log_a_set(page, base_url, *, post_left="2", safety_yes=None):
     page.goto(f"{base_url}/me/log/")
     for name in ("pain_pre", "pain_during_max", "pain_post"):
         page.locator(f"input[name={name}][value='2']").check()
-    page.locator("select[name=level_pre_left]").select_option("2")
-    page.locator("select[name=level_post_left]").select_option(post_left)
+    for name, value in (
+        ("level_pre_left", "2"),
+        ("level_pre_right", "0"),
+        ("level_post_left", post_left),
+        ("level_post_right", "0"),
+    ):
+        page.locator(f"input[name={name}][value='{value}']").check()
     page.locator("input[name=ease][value=EASY]").check()
     for name in ("ces_saddle", "ces_bladder", "ces_bowel", "ces_legs"):
         box = page.locator(f"input[name={name}][value={'True' if name == safety_yes else 'False'}]")
@@ -79,7 +84,8 @@ def test_therapist_registers_screens_prescribes_and_invites(
     page.get_by_text("ODI: 40.0% (moderate)").wait_for()
     for radio in page.locator("input[type=radio][value=no]").all():
         radio.check()
-    page.get_by_label("Left side: symptoms reach").select_option("3")
+    page.locator("input[name=baseline_level_left][value='3']").check()
+    page.locator("input[name=baseline_level_right][value='0']").check()
     screenshot(page, "pt-intake")
     page.get_by_role("button", name="Save intake and choose the programme").click()
     page.get_by_label("Reminder times (patient's local time)").fill("07:30, 12:30, 17:30")
@@ -126,7 +132,8 @@ def test_patient_sets_a_password_and_logs_over_several_days(
             phone_page.goto(f"{live_server.url}/me/")
             phone_page.get_by_role("link", name="Start with today's morning check").click()
             phone_page.locator("input[name=pain][value='2']").check()
-            phone_page.locator("select[name=level_left]").select_option("2")
+            phone_page.locator("input[name=level_left][value='2']").check()
+            phone_page.locator("input[name=level_right][value='0']").check()
             phone_page.get_by_role("button", name="Save").click()
             phone_page.get_by_text("Saved").wait_for()
             log_a_set(phone_page, live_server.url)

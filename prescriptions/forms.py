@@ -324,10 +324,16 @@ class ReminderSettingsForm(forms.Form):
         initial=0,
     )
     consent = forms.BooleanField(label=_("Send me reminders"), required=False)
+    reminded_times = forms.MultipleChoiceField(
+        label=_("Remind me at these times of my plan"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, plan: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["timezone"].choices = TIMEZONE_CHOICES  # type: ignore[attr-defined]
+        self.fields["reminded_times"].choices = [(t, t) for t in plan]  # type: ignore[attr-defined]
         self.helper = FormHelper()
         self.helper.form_tag = False
 

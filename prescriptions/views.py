@@ -272,8 +272,13 @@ def reminder_settings(request: HttpRequest, *, patient: Patient) -> HttpResponse
         "quiet_start": prescription.quiet_start,
         "quiet_end": prescription.quiet_end,
         "consent": prescription.reminder_consent,
+        "reminded_times": [
+            t for t in prescription.reminder_times if t not in prescription.muted_reminder_times
+        ],
     }
-    form = ReminderSettingsForm(submitted(request), initial=initial)
+    form = ReminderSettingsForm(
+        submitted(request), initial=initial, plan=prescription.reminder_times
+    )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         reminder_preferences_update(
@@ -283,6 +288,7 @@ def reminder_settings(request: HttpRequest, *, patient: Patient) -> HttpResponse
             quiet_end=data["quiet_end"],
             pause_days=data["pause_days"],
             consent=data["consent"],
+            reminded_times=data["reminded_times"],
         )
         messages.success(request, "Reminder settings saved.")
         return redirect("prescriptions:today")

@@ -68,6 +68,11 @@ class Prescription(TimeStampedModel):
     reminders_paused_until = models.DateTimeField(
         null=True, blank=True, help_text=_("No reminders before this instant.")
     )
+    muted_reminder_times = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Times of the plan the patient chose not to be reminded at."),
+    )
     quiet_start = models.TimeField(null=True, blank=True)
     quiet_end = models.TimeField(null=True, blank=True)
     started_at = models.DateTimeField()

@@ -22,6 +22,7 @@ def reminder_preferences_update(
     quiet_end: dt.time | None,
     pause_days: int,
     consent: bool,
+    reminded_times: list[str] | None = None,
     now: dt.datetime | None = None,
 ) -> Prescription:
     """Save when and whether the patient is reminded; the times themselves are the plan's."""
@@ -39,6 +40,9 @@ def reminder_preferences_update(
         now + dt.timedelta(days=pause_days) if pause_days else None
     )
     prescription.reminder_consent = consent
+    if reminded_times is not None:
+        plan = prescription.reminder_times
+        prescription.muted_reminder_times = [t for t in plan if t not in set(reminded_times)]
     prescription.full_clean()
     prescription.save()
     return prescription

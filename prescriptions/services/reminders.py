@@ -125,7 +125,15 @@ def _candidates(now: dt.datetime) -> list[dict[str, Any]]:
         .exclude(patient__email="")
         .exclude(reminder_times=[])
         .filter(Q(reminders_paused_until__isnull=True) | Q(reminders_paused_until__lte=now))
-        .values("pk", "reminder_times", "phase", "quiet_start", "quiet_end", "patient__timezone")
+        .values(
+            "pk",
+            "reminder_times",
+            "muted_reminder_times",
+            "phase",
+            "quiet_start",
+            "quiet_end",
+            "patient__timezone",
+        )
     )
     return [dict(row) for row in rows]
 
@@ -139,6 +147,8 @@ def reminders_due(*, now: dt.datetime) -> tuple[list[Reminder], int]:
         slots = day_slots(row["reminder_times"], row["phase"])
         for local_date in (today - dt.timedelta(days=1), today, today + dt.timedelta(days=1)):
             for index, hhmm in enumerate(slots):
+                if hhmm in row["muted_reminder_times"]:
+                    continue  # the patient chose not to hear at this time of the plan
                 instant = slot_instant(local_date, hhmm, zone_name)
                 if now - DUE_WINDOW < instant <= now:
                     planned.append((row, local_date, index, hhmm, instant))

@@ -362,3 +362,35 @@ def test_an_unknown_threshold_is_refused(client, live, patient, therapist):
     )
     assert b"not one of the available choices" in response.content
     assert not live.threshold_overrides.exists()
+
+
+def test_patient_chooses_which_times_of_the_plan_remind_them(client, live, patient):
+    from prescriptions.services.reminders import reminders_materialise
+
+    Prescription.objects.filter(pk=live.pk).update(reminder_times=["08:00", "18:00"])
+    Patient.objects.filter(pk=patient.pk).update(email="pat@example.com")
+    client.force_login(patient.user)
+    page = client.get(reverse("prescriptions:reminder_settings"))
+    assert b'value="08:00"' in page.content
+    client.post(
+        reverse("prescriptions:reminder_settings"),
+        {
+            "timezone": "Europe/London",
+            "pause_days": "0",
+            "consent": "on",
+            "reminded_times": ["18:00"],
+        },
+    )
+    live.refresh_from_db()
+    assert live.muted_reminder_times == ["08:00"]
+    london = zoneinfo.ZoneInfo("Europe/London")
+    tomorrow = timezone.now().astimezone(london).date() + dt.timedelta(days=1)
+    morning = dt.datetime.combine(tomorrow, dt.time(8, 5), london)
+    evening = dt.datetime.combine(tomorrow, dt.time(18, 5), london)
+    assert reminders_materialise(now=morning).created == 0, "muted by the patient"
+    assert reminders_materialise(now=evening).created == 1
+    refused = client.post(
+        reverse("prescriptions:reminder_settings"),
+        {"timezone": "Europe/London", "pause_days": "0", "reminded_times": ["03:00"]},
+    )
+    assert refused.status_code == HTTPStatus.BAD_REQUEST

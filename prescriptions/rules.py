@@ -225,7 +225,7 @@ def _pain_trending_up(facts: Facts) -> bool:
     """R-HOLD-4: mean morning pain or pre-set pain above baseline two weeks running (item 6)."""
     latest_start = facts.today - WEEK + timedelta(days=1)
     earlier_start = latest_start - WEEK  # older values are in neither week
-    mornings = [(day, check.pain) for day, check in facts.mornings.items()]
+    mornings = [(day, check.pain) for day, check in facts.mornings.items() if day >= earlier_start]
     sessions = [
         (day, read.session.pain_pre)
         for day, bouts in facts.evaluable_days.items()

@@ -1,7 +1,6 @@
 """Catalog pages for clinic staff: everyone sees the catalog; the clinic admin keeps it."""
 
 from collections.abc import Callable
-from http import HTTPStatus
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from patients.access import clinic_admin_required, clinician_required
+from patients.forms import form_status
 from patients.models import Clinician
 
 from . import services
@@ -27,11 +27,6 @@ from .selectors import (
 )
 
 View = Callable[..., HttpResponse]
-
-
-def _status(form_is_bound: bool) -> int:
-    """Re-rendered with errors after a POST is a 400; a fresh form is a 200."""
-    return HTTPStatus.BAD_REQUEST if form_is_bound else HTTPStatus.OK
 
 
 # --- exercises --------------------------------------------------------------------------------
@@ -65,7 +60,9 @@ def exercise_create(request: HttpRequest, *, clinician: Clinician) -> HttpRespon
             messages.success(request, _("Added “%(name)s”.") % {"name": exercise.name})
             return redirect("exercises:exercise_list")
     context = {"form": form, "exercise": None}
-    return render(request, "exercises/exercise_form.html", context, status=_status(form.is_bound))
+    return render(
+        request, "exercises/exercise_form.html", context, status=form_status(form.is_bound)
+    )
 
 
 @clinic_admin_required
@@ -91,7 +88,9 @@ def exercise_update(
             messages.success(request, _("Saved “%(name)s”.") % {"name": exercise.name})
             return redirect("exercises:exercise_list")
     context = {"form": form, "exercise": exercise}
-    return render(request, "exercises/exercise_form.html", context, status=_status(form.is_bound))
+    return render(
+        request, "exercises/exercise_form.html", context, status=form_status(form.is_bound)
+    )
 
 
 @clinic_admin_required
@@ -128,7 +127,7 @@ def protocol_create(request: HttpRequest, *, clinician: Clinician) -> HttpRespon
         protocol = services.protocol_create_draft(clinic=clinician.clinic, **form.cleaned_data)
         messages.success(request, _("Draft created: now choose its three stages."))
         return redirect("exercises:protocol_update", protocol_id=protocol.pk)
-    status = _status(form.is_bound)
+    status = form_status(form.is_bound)
     return render(request, "exercises/protocol_create.html", {"form": form}, status=status)
 
 
@@ -153,7 +152,7 @@ def protocol_update(
             messages.success(request, _("Draft saved. Publish it when it is ready."))
             return redirect("exercises:protocol_update", protocol_id=protocol.pk)
     context = {"protocol": protocol, "form": form, "formset": formset}
-    status = _status(form.is_bound)
+    status = form_status(form.is_bound)
     return render(request, "exercises/protocol_edit.html", context, status=status)
 
 

@@ -35,6 +35,11 @@ def submitted(request: HttpRequest) -> QueryDict | None:
     return request.POST if request.method == "POST" else None
 
 
+def form_status(form_is_bound: bool) -> int:
+    """A form re-rendered with errors after a POST answers 400; a fresh form answers 200."""
+    return 400 if form_is_bound else 200
+
+
 def _helper() -> FormHelper:
     helper = FormHelper()
     helper.form_tag = False

@@ -247,6 +247,20 @@ def invitation_link(user: User) -> str:
     return settings.STAGEWISE_SITE_URL.rstrip("/") + path
 
 
+def invitation_send(*, user: User, first_name: str, why: str) -> None:
+    """E-mail a one-time link to set a password, once the transaction commits.
+
+    The text carries a first name and the link: no health details.
+    """
+    days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    body = (
+        f"Hello {first_name},\n\n{why}\n"
+        f"Set your password here (the link works once and for {days} days):\n"
+        f"{invitation_link(user)}\n"
+    )
+    transaction.on_commit(lambda: send_mail("Your Stagewise account", body, None, [user.email]))
+
+
 @transaction.atomic
 def patient_invite(*, clinician: Clinician, patient: Patient) -> User:
     """Give the patient an account without a password and e-mail them the link to set one.
@@ -268,14 +282,11 @@ def patient_invite(*, clinician: Clinician, patient: Patient) -> User:
         user.save()
         patient.user = user
         patient.save(update_fields=["user", "updated_at"])
-    link = invitation_link(user)
-    days = settings.PASSWORD_RESET_TIMEOUT // 86400
-    body = (
-        f"Hello {patient.first_name},\n\n"
-        "Your physiotherapist has set up your home exercise programme in Stagewise.\n"
-        f"Set your password here (the link works once and for {days} days):\n{link}\n"
+    invitation_send(
+        user=user,
+        first_name=patient.first_name,
+        why="Your physiotherapist has set up your home exercise programme in Stagewise.",
     )
-    transaction.on_commit(lambda: send_mail("Your Stagewise account", body, None, [patient.email]))
     return user
 
 
@@ -295,12 +306,11 @@ def clinician_invite(
         last_name=last_name,
         role=role,
     )
-    link = invitation_link(clinician.user)
-    body = (
-        f"Hello {first_name},\n\n{admin.clinic.name} has added you to Stagewise.\n"
-        f"Set your password here (the link works once):\n{link}\n"
+    invitation_send(
+        user=clinician.user,
+        first_name=first_name,
+        why=f"{admin.clinic.name} has added you to Stagewise.",
     )
-    transaction.on_commit(lambda: send_mail("Your Stagewise account", body, None, [email]))
     return clinician
 
 

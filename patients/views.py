@@ -18,6 +18,7 @@ from .forms import (
     IntakeForm,
     PatientForm,
     RuleDefaultsForm,
+    form_status,
     submitted,
 )
 from .models import Clinician
@@ -54,10 +55,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/no_role.html", status=403)
 
 
-def _status(form_is_bound: bool) -> int:
-    return 400 if form_is_bound else 200
-
-
 @therapist_required
 def patient_new(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
     """Register a patient in the therapist's clinic; the intake comes next."""
@@ -74,7 +71,7 @@ def patient_new(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
         )
         return redirect("patients:intake", public_id=patient.public_id)
     return render(
-        request, "patients/patient_form.html", {"form": form}, status=_status(form.is_bound)
+        request, "patients/patient_form.html", {"form": form}, status=form_status(form.is_bound)
     )
 
 
@@ -92,7 +89,7 @@ def intake(request: HttpRequest, public_id: str, *, clinician: Clinician) -> Htt
             messages.success(request, "Intake saved.")
             return redirect("prescriptions:prescribe", public_id=patient.public_id)
     context = {"form": form, "patient": patient}
-    return render(request, "patients/intake_form.html", context, status=_status(form.is_bound))
+    return render(request, "patients/intake_form.html", context, status=form_status(form.is_bound))
 
 
 @require_POST
@@ -136,7 +133,7 @@ def staff(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
             messages.success(request, "Invitation sent.")
             return redirect("patients:staff")
     context = {"form": form, "staff": clinician_list_for_clinic(clinic=clinician.clinic)}
-    return render(request, "patients/staff_list.html", context, status=_status(form.is_bound))
+    return render(request, "patients/staff_list.html", context, status=form_status(form.is_bound))
 
 
 @require_POST
@@ -165,5 +162,5 @@ def rule_defaults(request: HttpRequest, *, clinician: Clinician) -> HttpResponse
         messages.success(request, "Rule defaults saved.")
         return redirect("patients:rule_defaults")
     return render(
-        request, "patients/clinic_rules.html", {"form": form}, status=_status(form.is_bound)
+        request, "patients/clinic_rules.html", {"form": form}, status=form_status(form.is_bound)
     )

@@ -4,7 +4,6 @@ day, morning check, set log and the decision that follows."""
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable
-from http import HTTPStatus
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from exercises.selectors import protocol_list_published_for_clinic
 from patients.access import patient_required, therapist_required
-from patients.forms import submitted
+from patients.forms import form_status, submitted
 from patients.models import Clinician, Patient
 from patients.selectors import odi_list_for_patient, patient_get_for_clinician
 
@@ -60,11 +59,6 @@ from .services import (
 )
 
 CASELOAD_PAGE_SIZE = 50
-
-
-def _status(form_is_bound: bool) -> int:
-    """Re-rendered with errors after a POST is a 400; a fresh form is a 200."""
-    return HTTPStatus.BAD_REQUEST if form_is_bound else HTTPStatus.OK
 
 
 # --- therapist --------------------------------------------------------------------------------
@@ -182,7 +176,7 @@ def prescribe(request: HttpRequest, public_id: str, *, clinician: Clinician) -> 
             return redirect(patient.get_absolute_url())
     context = {"form": form, "patient": patient}
     return render(
-        request, "prescriptions/prescribe_form.html", context, status=_status(form.is_bound)
+        request, "prescriptions/prescribe_form.html", context, status=form_status(form.is_bound)
     )
 
 
@@ -294,7 +288,7 @@ def reminder_settings(request: HttpRequest, *, patient: Patient) -> HttpResponse
         return redirect("prescriptions:today")
     context = {"form": form, "prescription": prescription}
     return render(
-        request, "prescriptions/reminder_settings.html", context, status=_status(form.is_bound)
+        request, "prescriptions/reminder_settings.html", context, status=form_status(form.is_bound)
     )
 
 
@@ -326,7 +320,7 @@ def morning_check(request: HttpRequest, *, patient: Patient) -> HttpResponse:
         request,
         "prescriptions/morningcheck_form.html",
         {"form": form},
-        status=_status(form.is_bound),
+        status=form_status(form.is_bound),
     )
 
 
@@ -356,7 +350,7 @@ def session_log(request: HttpRequest, *, patient: Patient) -> HttpResponse:
             return redirect("prescriptions:decision", evaluation_id=result.evaluation.pk)
     context = {"form": form, "stage": stage}
     return render(
-        request, "prescriptions/sessionlog_form.html", context, status=_status(form.is_bound)
+        request, "prescriptions/sessionlog_form.html", context, status=form_status(form.is_bound)
     )
 
 

@@ -1,24 +1,7 @@
 """The seeded exercise catalog: exercises described by the source articles, in the project's own
-words. Doses follow the articles where they give one; a ``# default`` comment marks our choice.
-"""
+words. Doses follow the articles where they give one; a ``# default`` comment marks the rest."""
 
 from dataclasses import dataclass
-
-ILLUSTRATIONS = "exercises/illustrations"
-
-STOP_IF_LEG = (
-    "Stop and contact your physiotherapist if pain spreads further into your buttock, thigh or "
-    "leg, or if you notice new numbness, tingling or weakness."
-)
-FLEXION_AVOID = (
-    "Do not start this if you have been told you have a recent (acute) disc herniation, a "
-    "spinal fracture or weak bones (osteoporosis), unless your physiotherapist has cleared you."
-)
-EXTENSION_CAUTION = (
-    "If you have spinal stenosis or a slipped vertebra (spondylolisthesis), only do this if "
-    "your physiotherapist has said so: bending backwards can irritate these."
-)
-GO_EASY = "Move slowly and stay within a comfortable range: this should never be forced."
 
 
 @dataclass(frozen=True)
@@ -27,8 +10,10 @@ class ExerciseSeed:
 
     slug: str  # stable key, kebab-case, never changes once published
     name: str
-    position: str  # supine, prone, seated, floor_sitting, standing, kneeling, hands_and_knees
-    direction: str  # flexion, extension, side_bending, rotation, alternating
+    # one of: "supine", "prone", "seated", "floor_sitting", "standing", "kneeling",
+    # "hands_and_knees"
+    position: str
+    direction: str  # one of: "flexion", "extension", "side_bending", "rotation", "alternating"
     summary: str  # one sentence: what it does and for whom
     steps: tuple[str, ...]
     cautions: tuple[str, ...]
@@ -36,27 +21,30 @@ class ExerciseSeed:
     hold_seconds: int  # 0 when there is no hold
     sets: int  # sets per session, usually 1
     times_per_day: int  # default sessions per day
-    illustration: str  # path relative to static/
+    # path relative to static/, e.g. "exercises/illustrations/supine-knee-to-chest.svg"
+    illustration: str
 
 
 @dataclass(frozen=True)
 class ProtocolStageSeed:
     """One stage of a seeded progression protocol."""
 
-    number: int
+    number: int  # 1, 2, 3
     exercise_slug: str
     reps: int
     hold_seconds: int
     sets: int
     times_per_day: int
-    counter_movement_slugs: tuple[str, ...]  # extension movements offered after each set
-    counter_movement_reps: int  # 1–2 after flexion (clinical spec R3)
-    guidance: str  # one or two sentences to the patient about this stage
+    # optional extension counter-movements offered at this stage
+    counter_movement_slugs: tuple[str, ...]
+    # 1 or 2 (source: R3 in the clinical spec: 1–2 press-ups or backbends after flexion)
+    counter_movement_reps: int
+    guidance: str  # one or two sentences to the patient on this stage, own words
 
 
 @dataclass(frozen=True)
 class ProtocolSeed:
-    """A staged protocol shipped with Stagewise."""
+    """A seeded progression protocol: ordered stages, each one exercise with its dosage."""
 
     slug: str
     name: str
@@ -64,40 +52,72 @@ class ProtocolSeed:
     stages: tuple[ProtocolStageSeed, ...]
 
 
-def _svg(slug: str) -> str:
-    return f"{ILLUSTRATIONS}/{slug}.svg"
+def _illustration(slug: str) -> str:
+    return f"exercises/illustrations/{slug}.svg"
 
+
+# Cautions shared by several exercises. Stop signals and the flexion warnings come from the
+# source articles; numbness/weakness and osteoporosis/compression fracture come from the clinical
+# spec (clinical-rules.md R4, R5, R-STOP-1, R-STOP-3), extension with stenosis from its R31.
+_STOP_IF_LEG = (
+    "Stop and contact your physiotherapist if pain spreads into your buttock, "
+    "thigh or further down your leg."
+)
+_STOP_IF_NERVE = (
+    "Stop and contact your physiotherapist if you notice new or worse numbness, "
+    "tingling or weakness in a leg or foot."
+)
+_CENTRALISING = (
+    "Leg symptoms that ease, or pull back towards your lower back, are a good sign. "
+    "If your pain builds up instead, stop and check with your physiotherapist."
+)
+_ACUTE_DISC = (
+    "Do not do this during the early, acute stage of a slipped (herniated) disc unless "
+    "your physiotherapist has said it is right for you."
+)
+_BONE = (
+    "If you have osteoporosis or a compression fracture in your spine, only do this once "
+    "your physiotherapist has said it is safe for you."
+)
+_EXT_WORSE = (
+    "Stop and contact your physiotherapist if this makes your pain worse or spreads it "
+    "into your buttock, thigh or leg."
+)
+_EXT_GENTLE = "Arching too far can stir up your symptoms, so never push into pain."
+_EXT_STENOSIS = (
+    "If you have been told you have spinal stenosis or spondylolisthesis, check with your "
+    "physiotherapist before doing this one."
+)
+_PRONE_TOO_SORE = (
+    "If lying on your front is too painful, leave this one out for now and let your "
+    "physiotherapist know."
+)
 
 CATALOG: tuple[ExerciseSeed, ...] = (
     ExerciseSeed(
         slug="supine-knee-to-chest",
-        name="Knees to chest, lying down",
+        name="Both knees to chest (lying on your back)",
         position="supine",
         direction="flexion",
         summary=(
-            "Rounds the lower back with the least load on the spine: the first step of the "
-            "flexion programme."
+            "Stage 1 of the flexion programme: lying on your back, you draw both knees up to "
+            "gently round your lower back, the lowest-load way to start bending forward."
         ),
         steps=(
-            "Lie on your back on a firm, padded surface such as a mat on the floor.",
-            "Bend your knees and rest your feet flat.",
-            "Slowly lift both knees towards your chest.",
-            "Hold your shins and draw your knees in gently (hold behind your thighs instead if "
-            "your knees hurt).",
+            "Lie on your back on a mat or carpet. A soft mattress gives too little support.",
+            "Bend your knees and put your feet flat on the floor.",
+            "Slowly lift both knees up towards your chest.",
+            "Wrap your hands around your shins and gently draw your knees closer.",
+            "If your knees hurt, hold behind your thighs instead.",
             "Stay there for 3 seconds.",
-            "Lower your feet back to the floor slowly, one at a time.",
+            "Slowly lower your feet back to the floor.",
         ),
-        cautions=(
-            STOP_IF_LEG,
-            "Keep going only if your symptoms ease or move towards the middle of your back.",
-            FLEXION_AVOID,
-            "A soft bed lets you sink; use the floor or a firm mattress.",
-        ),
+        cautions=(_STOP_IF_LEG, _STOP_IF_NERVE, _CENTRALISING, _ACUTE_DISC, _BONE),
         reps=10,
         hold_seconds=3,
-        sets=1,
-        times_per_day=4,  # "several times a day" in a flare; 4 is the rules' flare default
-        illustration=_svg("supine-knee-to-chest"),
+        sets=1,  # default: not given in the sources
+        times_per_day=4,  # default: not given in the sources as a number ("several a day")
+        illustration=_illustration("supine-knee-to-chest"),
     ),
     ExerciseSeed(
         slug="single-knee-hug",
@@ -105,78 +125,90 @@ CATALOG: tuple[ExerciseSeed, ...] = (
         position="supine",
         direction="flexion",
         summary=(
-            "A gentler knee hug, one leg at a time; it can even be done in bed when pain is high."
+            "A gentle knee hug, one leg at a time, that eases a sore lower back and can be done "
+            "in bed when getting down to the floor is too painful."
         ),
         steps=(
-            "Lie on your back with both knees bent and feet flat.",
-            "Lift one knee towards your chest and hold your shin with both hands.",
-            "Draw it in gently until you feel an easy stretch in your lower back.",
-            "Hold for a moment, then lower the foot to the floor.",
-            "Repeat with the other leg.",
+            "Lie on your back on the floor or on a firm bed.",
+            "Bend both knees and put your feet flat.",
+            "Slowly bring one knee up towards your chest.",
+            "Hold that shin with both hands and ease the knee a little closer.",
+            "Stay there for 3 seconds.",
+            "Slowly put that foot back down.",
+            "Do the same with the other leg, swapping legs each time.",
         ),
-        cautions=(STOP_IF_LEG, FLEXION_AVOID),
-        reps=10,  # default: not given in the sources
+        cautions=(_STOP_IF_LEG, _STOP_IF_NERVE, _CENTRALISING, _ACUTE_DISC, _BONE),
+        reps=10,  # default: not given in the sources (both legs counted, 5 each)
         hold_seconds=3,  # default: not given in the sources
-        sets=1,
+        sets=1,  # default: not given in the sources
         times_per_day=2,  # default: not given in the sources
-        illustration=_svg("single-knee-hug"),
+        illustration=_illustration("single-knee-hug"),
     ),
     ExerciseSeed(
         slug="seated-flexion",
-        name="Seated forward bend on a chair",
+        name="Forward bend on a chair",
         position="seated",
         direction="flexion",
         summary=(
-            "Bending forward while sitting adds a little body weight to the stretch: the "
-            "second step, once the lying version is easy and pain-free."
+            "Stage 2 of the flexion programme: bending forward from a chair, where gravity adds "
+            "a little more bend than lying down, for once the lying version is easy."
         ),
         steps=(
-            "Sit towards the front of a steady chair with your feet flat and apart.",
-            "Slowly bend forward, letting your hands slide down towards the floor between "
-            "your feet.",
-            "For a little more stretch, hold your ankles and pull gently.",
-            "Stay for 2 to 3 seconds.",
-            "Use your hands on your thighs to help you sit back up slowly.",
+            "Sit on a steady chair with your feet flat on the floor.",
+            "Slowly lean forward and let your back round.",
+            "Reach your hands down towards the floor between your knees.",
+            "Stay there for 3 seconds.",
+            "Slowly sit back up tall.",
+            "For a little more stretch, hold your ankles and pull gently, if your "
+            "physiotherapist agrees.",
         ),
         cautions=(
-            STOP_IF_LEG,
-            "If your back pain rises during or after the set, go back to the lying version "
-            "and tell your physiotherapist.",
-            FLEXION_AVOID,
+            "Only start this once bending while lying on your back feels easy and pain-free.",
+            "If this hurts more than the lying version, go back to that one and tell your "
+            "physiotherapist.",
+            _STOP_IF_LEG,
+            _STOP_IF_NERVE,
+            _ACUTE_DISC,
+            _BONE,
         ),
         reps=10,  # default: not given in the sources
         hold_seconds=3,
-        sets=1,
-        times_per_day=4,  # default: the rules' flare frequency
-        illustration=_svg("seated-flexion"),
+        sets=1,  # default: not given in the sources
+        times_per_day=4,  # default: not given in the sources (the programme's flare frequency)
+        illustration=_illustration("seated-flexion"),
     ),
     ExerciseSeed(
         slug="standing-flexion",
-        name="Standing forward bend",
+        name="Forward bend standing",
         position="standing",
         direction="flexion",
         summary=(
-            "Bending forward from standing puts the most load through the back: the last step, "
-            "once sitting is easy and pain-free. It also stretches the hamstrings."
+            "Stage 3 of the flexion programme: bending forward from standing, which gives your "
+            "back the most bend and stretches the back of your thighs too."
         ),
         steps=(
-            "Stand with your feet about hip-width apart and your knees soft.",
-            "Slowly bend forward, reaching your hands down your legs towards your toes.",
-            "Go only as far as is comfortable and stay for 1 to 3 seconds.",
-            "Come back up slowly, using your hands on your thighs if you need to.",
+            "Stand with your feet about hip-width apart.",
+            "Slowly bend forward and let your back round.",
+            "Reach your hands down towards your toes, as far as is comfortable.",
+            "Stay there for 2 seconds.",
+            "Slowly come back up to standing.",
+            "The first few times, bend only a little, then go a bit further each time.",
         ),
         cautions=(
-            STOP_IF_LEG,
-            "Start with a small bend and go a little further each time, so you are sure you "
-            "can straighten up again, especially if your back muscles are in spasm.",
-            "If it hurts, go back to the seated version and tell your physiotherapist.",
-            FLEXION_AVOID,
+            "Only start this once bending lying down and sitting both feel easy and pain-free.",
+            "If this is painful, go back to the chair version and tell your physiotherapist.",
+            "A tight, spasming back can make it hard to straighten up again, so only go as far "
+            "as you know you can come back from.",
+            _STOP_IF_LEG,
+            _STOP_IF_NERVE,
+            _ACUTE_DISC,
+            _BONE,
         ),
         reps=10,
         hold_seconds=2,
-        sets=1,
-        times_per_day=4,  # default: the rules' flare frequency
-        illustration=_svg("standing-flexion"),
+        sets=1,  # default: not given in the sources
+        times_per_day=4,  # default: not given in the sources (the programme's flare frequency)
+        illustration=_illustration("standing-flexion"),
     ),
     ExerciseSeed(
         slug="prone-press-up",
@@ -184,135 +216,155 @@ CATALOG: tuple[ExerciseSeed, ...] = (
         position="prone",
         direction="extension",
         summary=(
-            "Arches the lower back by pushing the upper body up; 1–2 after each flexion set "
-            "balance the forward bending."
+            "A backward-bending exercise where you push your upper body up with your arms; "
+            "your physiotherapist may ask for 1–2 right after a flexion set to balance it."
         ),
         steps=(
-            "Lie on your front with your hands flat under your shoulders.",
+            "Lie face down on the floor.",
+            "Put your hands flat on the floor beside your shoulders.",
+            "Slowly straighten your arms to lift your chest.",
             "Keep your hips and legs relaxed on the floor.",
-            "Straighten your arms slowly to lift your chest, letting your lower back sag.",
-            "Pause briefly, then lower yourself down again.",
+            "Go only as high as is comfortable.",
+            "Slowly lower yourself back down.",
         ),
-        cautions=(
-            STOP_IF_LEG,
-            EXTENSION_CAUTION,
-            "If lying on your front is already painful, skip this and tell your physiotherapist.",
-        ),
-        reps=10,  # default: not given for standalone use; 1–2 after flexion in the programme
-        hold_seconds=1,  # default: not given in the sources
-        sets=1,
+        cautions=(_EXT_WORSE, _STOP_IF_NERVE, _PRONE_TOO_SORE, _EXT_GENTLE, _EXT_STENOSIS),
+        reps=10,  # default: not given in the sources (they give 1–2 only after flexion)
+        hold_seconds=0,  # default: not given in the sources
+        sets=1,  # default: not given in the sources
         times_per_day=1,  # default: not given in the sources
-        illustration=_svg("prone-press-up"),
+        illustration=_illustration("prone-press-up"),
     ),
     ExerciseSeed(
         slug="prone-lying-extension",
-        name="Lying on your front, propped on the forearms",
+        name="Lying on your front, up on your forearms",
         position="prone",
         direction="extension",
         summary=(
-            "A slow, small backward arch lying on the front, resting on the forearms; built "
-            "up bit by bit, it can follow a flexion set."
+            "A gentle backward bend where you lift your chest onto your forearms while lying on "
+            "your front; it may also be used after a flexion set to balance it."
         ),
         steps=(
-            "Lie on your front with your forearms on the floor in front of you.",
-            "Slowly lift your head and chest, taking your weight onto your forearms.",
-            "Let your lower back relax and sag; go only a little further each time.",
-            "Lower back down gently and rest.",
+            "Lie face down on the floor.",
+            "Rest your forearms on the floor in front of you.",
+            "Slowly lift your chest and bring your elbows under your shoulders.",
+            "Keep your hips on the floor and let your lower back relax.",
+            "Stay there for 5 seconds.",
+            "Slowly lower your chest back down.",
+            "Each time, lift a little higher only if it stays comfortable.",
         ),
-        cautions=(
-            "If simply lying on your front hurts, leave this one out for now.",
-            EXTENSION_CAUTION,
-            GO_EASY,
-        ),
+        cautions=(_EXT_WORSE, _STOP_IF_NERVE, _PRONE_TOO_SORE, _EXT_GENTLE, _EXT_STENOSIS),
         reps=5,  # default: not given in the sources
-        hold_seconds=2,  # default: not given in the sources
-        sets=1,
+        hold_seconds=5,  # default: not given in the sources
+        sets=1,  # default: not given in the sources
         times_per_day=1,  # default: not given in the sources
-        illustration=_svg("prone-lying-extension"),
+        illustration=_illustration("prone-lying-extension"),
     ),
     ExerciseSeed(
         slug="standing-backbend",
-        name="Standing backbend",
+        name="Backbend standing",
         position="standing",
         direction="extension",
         summary=(
-            "A short lean backwards with hands on the hips; 1–2 after a flexion set balance "
-            "the forward bending and can be done anywhere."
+            "A small backward lean with your hands on your hips, easy to do anywhere; your "
+            "physiotherapist may ask for 1–2 right after a flexion set to balance it."
         ),
         steps=(
-            "Stand with your feet apart and your hands on your hips or lower back.",
-            "Lean back slightly from the waist, keeping your knees straight.",
-            "Hold for a moment, then return to upright.",
+            "Stand tall with your feet hip-width apart.",
+            "Put your hands on the back of your hips.",
+            "Slowly lean your upper body back a little.",
+            "Come back to standing upright.",
         ),
-        cautions=(STOP_IF_LEG, EXTENSION_CAUTION, GO_EASY),
-        reps=5,  # default: not given for standalone use; 1–2 after flexion in the programme
-        hold_seconds=1,  # default: not given in the sources
-        sets=1,
+        cautions=(_EXT_WORSE, _STOP_IF_NERVE, _EXT_GENTLE, _EXT_STENOSIS),
+        reps=10,  # default: not given in the sources (they give 1–2 only after flexion)
+        hold_seconds=0,  # default: not given in the sources
+        sets=1,  # default: not given in the sources
         times_per_day=1,  # default: not given in the sources
-        illustration=_svg("standing-backbend"),
+        illustration=_illustration("standing-backbend"),
     ),
     ExerciseSeed(
         slug="kneeling-extension",
-        name="Kneeling backbend",
+        name="Backbend kneeling",
         position="kneeling",
         direction="extension",
         summary=(
-            "A gentle backward lean from kneeling, for people who find lying on the front "
-            "hard; can follow a flexion set."
+            "The same gentle backward lean as the standing backbend, done while kneeling; it may "
+            "also be used after a flexion set to balance it."
         ),
         steps=(
-            "Kneel upright on a cushion or mat, knees hip-width apart.",
+            "Kneel upright on a mat or cushion.",
             "Put your hands on your hips.",
-            "Lean back gently from the waist, only as far as is comfortable.",
-            "Come back to upright slowly.",
+            "Slowly lean your upper body back a little.",
+            "Come back to kneeling upright.",
+            "Start with a small lean and go a little further each time if it feels fine.",
         ),
-        cautions=(EXTENSION_CAUTION, "Going too far back can flare your symptoms.", GO_EASY),
+        cautions=(
+            _EXT_WORSE,
+            _STOP_IF_NERVE,
+            _EXT_GENTLE,
+            _EXT_STENOSIS,
+            "If kneeling hurts your knees, do the standing backbend instead.",
+        ),
         reps=5,  # default: not given in the sources
-        hold_seconds=1,  # default: not given in the sources
-        sets=1,
+        hold_seconds=0,  # default: not given in the sources
+        sets=1,  # default: not given in the sources
         times_per_day=1,  # default: not given in the sources
-        illustration=_svg("kneeling-extension"),
+        illustration=_illustration("kneeling-extension"),
     ),
     ExerciseSeed(
         slug="standing-side-bend",
-        name="Standing side bend",
+        name="Side bend standing",
         position="standing",
         direction="side_bending",
-        summary="Leaning slowly to each side to get a stiff lower back moving again.",
-        steps=(
-            "Stand with your feet apart and your arms by your sides.",
-            "Slide one hand slowly down the side of that leg, letting your body lean with it.",
-            "Come back to upright.",
-            "Repeat to the other side.",
+        summary=(
+            "Leaning slowly from side to side while standing, to loosen a stiff lower back and "
+            "settle muscle spasm."
         ),
-        cautions=(STOP_IF_LEG, GO_EASY),
-        reps=5,  # default: "several times" each side in the sources
-        hold_seconds=0,
-        sets=1,
-        times_per_day=1,  # default: not given in the sources
-        illustration=_svg("standing-side-bend"),
+        steps=(
+            "Stand tall with your feet apart and your arms by your sides.",
+            "Slowly slide your right hand down the outside of your right leg.",
+            "Let your upper body lean over with it.",
+            "Come back up to the middle.",
+            "Now slide your left hand down your left leg.",
+            "Keep going side to side until your back feels looser.",
+        ),
+        cautions=(
+            _STOP_IF_LEG,
+            _STOP_IF_NERVE,
+            "Lean only as far as feels comfortable. The aim is easy movement, not a deep stretch.",
+        ),
+        reps=10,  # default: not given in the sources (both sides counted, 5 each)
+        hold_seconds=0,  # default: not given in the sources
+        sets=1,  # default: not given in the sources
+        times_per_day=2,  # default: not given in the sources
+        illustration=_illustration("standing-side-bend"),
     ),
     ExerciseSeed(
         slug="supine-knee-sways",
-        name="Knee sways",
+        name="Knee sways lying on your back",
         position="supine",
         direction="rotation",
         summary=(
-            "Rocking bent knees from side to side while lying down: a very gentle way to bring "
-            "movement back after a long spell of pain or stiffness."
+            "A very gentle way to get a stiff or long-painful back moving again: lying on your "
+            "back, you let your bent knees sway from side to side."
         ),
         steps=(
-            "Lie on your back with your knees bent and your feet flat and together.",
-            "Let both knees sway slowly to one side, only a little way.",
+            "Lie on your back with your knees bent and feet flat.",
+            "Rest your arms on the floor, out to the sides.",
+            "Keeping your knees together, let them tip slowly to one side.",
             "Bring them back to the middle.",
-            "Sway them to the other side, and keep alternating.",
+            "Let them tip slowly to the other side.",
+            "Keep the movement small and easy.",
         ),
-        cautions=(STOP_IF_LEG, GO_EASY),
-        reps=10,  # default: not given in the sources
-        hold_seconds=0,
-        sets=1,
+        cautions=(
+            _STOP_IF_LEG,
+            _STOP_IF_NERVE,
+            "Keep your shoulders on the floor and sway only as far as is comfortable.",
+        ),
+        reps=10,  # default: not given in the sources (both sides counted, 5 each)
+        hold_seconds=0,  # default: not given in the sources
+        sets=1,  # default: not given in the sources
         times_per_day=2,  # default: not given in the sources
-        illustration=_svg("supine-knee-sways"),
+        illustration=_illustration("supine-knee-sways"),
     ),
     ExerciseSeed(
         slug="cat-cow",
@@ -320,21 +372,28 @@ CATALOG: tuple[ExerciseSeed, ...] = (
         position="hands_and_knees",
         direction="alternating",
         summary=(
-            "On hands and knees, rounding the back up and then letting it dip: loosens the "
-            "whole spine."
+            "On hands and knees, you slowly round your back up and then let it dip, to ease "
+            "stiffness along your whole spine."
         ),
         steps=(
-            "Kneel on all fours, hands under your shoulders and knees under your hips.",
-            "Round your back up towards the ceiling and let your head drop (the cat).",
-            "Then let your back sag gently and lift your head a little (the cow).",
-            "Move slowly between the two.",
+            "Get onto your hands and knees on a mat.",
+            "Put your hands under your shoulders and your knees under your hips.",
+            "Slowly round your back up towards the ceiling and let your head drop.",
+            "Then let your back sink gently and lift your head a little.",
+            "Keep moving slowly between the two.",
         ),
-        cautions=(STOP_IF_LEG, EXTENSION_CAUTION, GO_EASY),
-        reps=10,  # default: not given in the sources
-        hold_seconds=0,
-        sets=1,
-        times_per_day=1,  # default: not given in the sources
-        illustration=_svg("cat-cow"),
+        cautions=(
+            _STOP_IF_LEG,
+            _STOP_IF_NERVE,
+            "If letting your back dip hurts, keep that part small or leave it out.",
+            _ACUTE_DISC,
+            _BONE,
+        ),
+        reps=10,  # default: not given in the sources (one round plus one dip = 1)
+        hold_seconds=0,  # default: not given in the sources
+        sets=1,  # default: not given in the sources
+        times_per_day=2,  # default: not given in the sources
+        illustration=_illustration("cat-cow"),
     ),
     ExerciseSeed(
         slug="seated-forward-bend",
@@ -342,34 +401,36 @@ CATALOG: tuple[ExerciseSeed, ...] = (
         position="floor_sitting",
         direction="flexion",
         summary=(
-            "Sitting on the floor with legs out straight and reaching towards the toes; "
-            "stretches the back and the hamstrings."
+            "Sitting on the floor with your legs out straight, you reach towards your toes to "
+            "stretch your back and the back of your thighs."
         ),
         steps=(
-            "Sit on the floor with your legs out in front of you.",
-            "Reach slowly forward towards your toes, keeping your knees soft.",
-            "Stop at a comfortable stretch and hold it for a few seconds.",
-            "Sit back up slowly.",
+            "Sit tall on the floor with your legs straight out in front of you.",
+            "Rest your hands on your thighs.",
+            "Slowly lean forward and let your back round.",
+            "Slide your hands along your legs towards your toes.",
+            "Stay there for 10 seconds.",
+            "Slowly sit back up.",
+            "Reach only as far as is comfortable. Touching your toes does not matter.",
         ),
-        cautions=(STOP_IF_LEG, FLEXION_AVOID, GO_EASY),
+        cautions=(_STOP_IF_LEG, _STOP_IF_NERVE, _CENTRALISING, _ACUTE_DISC, _BONE),
         reps=5,  # default: not given in the sources
-        hold_seconds=5,  # default: not given in the sources
-        sets=1,
-        times_per_day=1,  # default: not given in the sources
-        illustration=_svg("seated-forward-bend"),
+        hold_seconds=10,  # default: not given in the sources
+        sets=1,  # default: not given in the sources
+        times_per_day=2,  # default: not given in the sources
+        illustration=_illustration("seated-forward-bend"),
     ),
 )
 
-_COUNTER = ("prone-press-up", "standing-backbend")
+_COUNTER_MOVEMENTS = ("prone-press-up", "standing-backbend")
 
 FLEXION_PROTOCOL = ProtocolSeed(
     slug="lumbar-flexion-progression",
     name="Lumbar flexion progression",
     description=(
-        "Forward bending in three positions, from least to most load on the back: lying, then "
-        "sitting, then standing. The patient moves on only when the current position has been "
-        "easy and pain-free for several days, and goes back a step when it hurts. One or two "
-        "extension movements after each set can balance the forward bending."
+        "Forward bending in three steps that each ask a little more of your back: first lying "
+        "on your back, then sitting, then standing. Move on to the next step only once the one "
+        "you are on feels easy and pain-free, and go back a step if the new one is painful."
     ),
     stages=(
         ProtocolStageSeed(
@@ -378,12 +439,13 @@ FLEXION_PROTOCOL = ProtocolSeed(
             reps=10,
             hold_seconds=3,
             sets=1,
-            times_per_day=4,
-            counter_movement_slugs=_COUNTER,
-            counter_movement_reps=2,
+            times_per_day=4,  # clinical-rules freq_flare ("several times a day")
+            counter_movement_slugs=_COUNTER_MOVEMENTS,
+            counter_movement_reps=2,  # the PT may set 1–2
             guidance=(
-                "Lying down is the gentlest way to bend your back. Stay with it until it feels "
-                "easy and your symptoms have settled each morning."
+                "Lying on your back is the gentlest way to bend your lower back, so everyone "
+                "starts here. Your physiotherapist will suggest the next step once this feels "
+                "easy and pain-free."
             ),
         ),
         ProtocolStageSeed(
@@ -392,12 +454,12 @@ FLEXION_PROTOCOL = ProtocolSeed(
             reps=10,
             hold_seconds=3,
             sets=1,
-            times_per_day=4,
-            counter_movement_slugs=_COUNTER,
-            counter_movement_reps=2,
+            times_per_day=4,  # clinical-rules freq_flare
+            counter_movement_slugs=_COUNTER_MOVEMENTS,
+            counter_movement_reps=2,  # the PT may set 1–2
             guidance=(
-                "Sitting adds a little of your body weight to the bend. If it hurts, go back "
-                "to the lying version and let your physiotherapist know."
+                "Sitting lets gravity add a little more bend. If it hurts more than lying down "
+                "did, go back to stage 1 and let your physiotherapist know."
             ),
         ),
         ProtocolStageSeed(
@@ -406,12 +468,13 @@ FLEXION_PROTOCOL = ProtocolSeed(
             reps=10,
             hold_seconds=2,
             sets=1,
-            times_per_day=4,
-            counter_movement_slugs=_COUNTER,
-            counter_movement_reps=2,
+            times_per_day=4,  # clinical-rules freq_flare
+            counter_movement_slugs=_COUNTER_MOVEMENTS,
+            counter_movement_reps=2,  # the PT may set 1–2
             guidance=(
-                "Standing puts the most load through your back. Once this stays easy, your "
-                "physiotherapist will reduce how often you need to do it."
+                "Standing gives your back the most bend. Start with small bends and go deeper "
+                "over time; if it is painful, go back to the chair stage and tell your "
+                "physiotherapist."
             ),
         ),
     ),

@@ -51,3 +51,12 @@ class TransitionRefused(PrescriptionError):
 class OverrideRefused(PrescriptionError):
     UNKNOWN = "“{name}” is not a rule threshold that can be changed."
     INVALID = "That value is not allowed for {name}: {detail}"
+
+
+class PauseLinkInvalid(PrescriptionError):
+    """The pause link in a reminder e-mail was changed or is too old."""
+
+    MESSAGE = "This link has expired or is not valid. Sign in to change your reminders."
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)

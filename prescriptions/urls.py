@@ -17,6 +17,7 @@ urlpatterns = [
         name="threshold_override",
     ),
     path("me/", views.today, name="today"),
+    path("r/pause/<str:token>/", views.reminders_pause, name="reminders_pause"),
     path("me/history/", views.history, name="history"),
     path("me/reminders/", views.reminder_settings, name="reminder_settings"),
     path("me/morning/", views.morning_check, name="morning_check"),

@@ -53,6 +53,7 @@ from .services import (
     prescription_set_status,
     proposal_decline,
     reminder_preferences_update,
+    reminders_pause_by_token,
     session_log_create,
     suspension_clear,
     threshold_override_set,
@@ -366,3 +367,19 @@ def decision(request: HttpRequest, evaluation_id: int, *, patient: Patient) -> H
         "stop": outcome is rules.Outcome.SUSPEND_CONTACT_PT,
     }
     return render(request, "prescriptions/decision.html", context)
+
+
+def reminders_pause(request: HttpRequest, token: str) -> HttpResponse:
+    """The pause link in a reminder e-mail: a page with one button, which pauses for a day.
+
+    A GET never changes anything, so mail scanners that open links cannot pause reminders.
+    """
+    if request.method == "POST":
+        try:
+            reminders_pause_by_token(token=token)
+        except PrescriptionError as exc:
+            return render(
+                request, "prescriptions/reminders_pause.html", {"error": str(exc)}, status=400
+            )
+        return render(request, "prescriptions/reminders_pause.html", {"done": True})
+    return render(request, "prescriptions/reminders_pause.html", {})

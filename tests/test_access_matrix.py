@@ -127,6 +127,9 @@ MATRIX: dict[str, Row] = {
         post=cells(403, therapists_a=302, tb=404),
         kwargs=lambda w: {"public_id": w["patient"].public_id},
     ),
+    "prescriptions:reminders_pause": Row(
+        get=PUBLIC, post=cells(400, anon=400), kwargs=lambda w: {"token": "tampered"}
+    ),
     "prescriptions:today": Row(get=PATIENT_PAGE),
     "prescriptions:history": Row(get=PATIENT_PAGE),
     "prescriptions:reminder_settings": Row(get=PATIENT_PAGE, post=cells(403, patients=400)),

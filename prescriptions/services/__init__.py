@@ -11,7 +11,7 @@ from .actions import (
 )
 from .evaluation import EvaluationResult, prescription_evaluate
 from .logs import SessionEntry, morning_check_create, session_log_create, session_log_edit
-from .preferences import reminder_preferences_update
+from .preferences import reminder_preferences_update, reminders_pause_by_token
 from .prescribing import StageDose, prescription_create, start_stage_check
 from .screens import weekly_screen_create
 
@@ -28,6 +28,7 @@ __all__ = [
     "prescription_set_status",
     "proposal_decline",
     "reminder_preferences_update",
+    "reminders_pause_by_token",
     "session_log_create",
     "session_log_edit",
     "start_stage_check",

@@ -2,12 +2,13 @@
 
 import datetime as dt
 
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Patient
 
-from ..exceptions import LogRefused
+from ..exceptions import LogRefused, PauseLinkInvalid
 from ..models import Prescription
 
 RUNNING = (Prescription.Status.ACTIVE, Prescription.Status.PAUSED, Prescription.Status.SUSPENDED)
@@ -45,4 +46,35 @@ def reminder_preferences_update(
         prescription.muted_reminder_times = [t for t in plan if t not in set(reminded_times)]
     prescription.full_clean()
     prescription.save()
+    return prescription
+
+
+PAUSE_SALT = "stagewise.reminders.pause"
+PAUSE_LINK_DAYS = 14  # a link in an old e-mail stops working after two weeks
+PAUSE_FOR = dt.timedelta(days=1)
+
+
+def reminder_pause_token(*, prescription: Prescription) -> str:
+    """An opaque, signed token for the one-click pause link in reminder e-mails."""
+    return signing.dumps(prescription.pk, salt=PAUSE_SALT, compress=True)
+
+
+@transaction.atomic
+def reminders_pause_by_token(*, token: str, now: dt.datetime | None = None) -> Prescription:
+    """Pause a programme's reminders for a day from the link in an e-mail (no sign-in needed).
+
+    The token names the programme only; a tampered or expired token is refused.
+    """
+    now = now or timezone.now()
+    try:
+        prescription_id = signing.loads(token, salt=PAUSE_SALT, max_age=PAUSE_LINK_DAYS * 86400)
+    except signing.BadSignature as exc:
+        raise PauseLinkInvalid from exc
+    prescription = Prescription.objects.select_for_update().filter(pk=prescription_id).first()
+    if prescription is None:
+        raise PauseLinkInvalid
+    prescription.reminders_paused_until = max(
+        prescription.reminders_paused_until or now, now + PAUSE_FOR
+    )
+    prescription.save(update_fields=["reminders_paused_until", "updated_at"])
     return prescription

@@ -34,9 +34,11 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from ..models import FrequencyPhase, Prescription, Reminder, SessionLog
+from .preferences import reminder_pause_token
 
 logger = logging.getLogger(__name__)
 
@@ -230,10 +232,16 @@ def _key(reminder: Reminder) -> Key:
 def reminder_message(*, reminder: Reminder) -> EmailMessage:
     """The e-mail for a reminder: a first name, a prompt and a link, no health details."""
     patient = reminder.prescription.patient
+    site = settings.STAGEWISE_SITE_URL.rstrip("/")
+    pause = reverse(
+        "prescriptions:reminders_pause",
+        kwargs={"token": reminder_pause_token(prescription=reminder.prescription)},
+    )
     body = (
         f"Hello {patient.first_name},\n\n"
         "It is time for your exercise session.\n\n"
-        f"Open Stagewise: {settings.STAGEWISE_SITE_URL}/me/\n"
+        f"Open Stagewise: {site}/me/\n\n"
+        f"No reminders for a day: {site}{pause}\n"
     )
     return EmailMessage(SUBJECT, body, to=[patient.email])
 

@@ -106,11 +106,11 @@ CATALOG: tuple[ExerciseSeed, ...] = (
         steps=(
             "Lie on your back on a mat or carpet. A soft mattress gives too little support.",
             "Bend your knees and put your feet flat on the floor.",
-            "Slowly lift both knees up towards your chest.",
+            "Slowly bend both legs in until your knees are over your chest.",
             "Wrap your hands around your shins and gently draw your knees closer.",
             "If your knees hurt, hold behind your thighs instead.",
             "Stay there for 3 seconds.",
-            "Slowly lower your feet back to the floor.",
+            "Gently let your feet come back down to the floor.",
         ),
         cautions=(_STOP_IF_LEG, _STOP_IF_NERVE, _CENTRALISING, _ACUTE_DISC, _BONE),
         reps=10,
@@ -125,7 +125,7 @@ CATALOG: tuple[ExerciseSeed, ...] = (
         position="supine",
         direction="flexion",
         summary=(
-            "A gentle knee hug, one leg at a time, that eases a sore lower back and can be done "
+            "A gentle knee hug, one leg at a time, that eases a sore lower back and also works "
             "in bed when getting down to the floor is too painful."
         ),
         steps=(
@@ -154,9 +154,9 @@ CATALOG: tuple[ExerciseSeed, ...] = (
             "a little more bend than lying down, for once the lying version is easy."
         ),
         steps=(
-            "Sit on a steady chair with your feet flat on the floor.",
+            "Sit on a steady chair with both feet on the floor.",
             "Slowly lean forward and let your back round.",
-            "Reach your hands down towards the floor between your knees.",
+            "Let your hands hang down to the floor, between your feet.",
             "Stay there for 3 seconds.",
             "Slowly sit back up tall.",
             "For a little more stretch, hold your ankles and pull gently, if your "
@@ -179,7 +179,7 @@ CATALOG: tuple[ExerciseSeed, ...] = (
     ),
     ExerciseSeed(
         slug="standing-flexion",
-        name="Forward bend standing",
+        name="Standing forward bend",
         position="standing",
         direction="flexion",
         summary=(
@@ -261,7 +261,7 @@ CATALOG: tuple[ExerciseSeed, ...] = (
     ),
     ExerciseSeed(
         slug="standing-backbend",
-        name="Backbend standing",
+        name="Standing backbend",
         position="standing",
         direction="extension",
         summary=(
@@ -283,7 +283,7 @@ CATALOG: tuple[ExerciseSeed, ...] = (
     ),
     ExerciseSeed(
         slug="kneeling-extension",
-        name="Backbend kneeling",
+        name="Kneeling backbend",
         position="kneeling",
         direction="extension",
         summary=(
@@ -312,7 +312,7 @@ CATALOG: tuple[ExerciseSeed, ...] = (
     ),
     ExerciseSeed(
         slug="standing-side-bend",
-        name="Side bend standing",
+        name="Standing side bend",
         position="standing",
         direction="side_bending",
         summary=(

@@ -65,3 +65,15 @@ def test_anonymous_is_sent_to_sign_in(client):
     response = client.get(reverse("prescriptions:caseload"))
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_signed_in_pages_are_never_stored(client, therapist):
+    client.force_login(therapist.user)
+    response = client.get(reverse("prescriptions:caseload"))
+    assert "no-store" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_the_public_landing_page_may_be_cached(client):
+    assert "no-store" not in client.get("/").get("Cache-Control", "")

@@ -31,17 +31,11 @@ from .models import (
     StageTransition,
 )
 
-RUNNING_STATUSES = (
-    Prescription.Status.ACTIVE,
-    Prescription.Status.PAUSED,
-    Prescription.Status.SUSPENDED,
-)
-
 
 def prescription_running_for_patient(*, patient: Patient) -> Prescription | None:
     """The patient's programme that is active, paused or suspended, with its stage snapshot."""
     return (
-        Prescription.objects.filter(patient=patient, status__in=RUNNING_STATUSES)
+        Prescription.objects.filter(patient=patient, status__in=Prescription.RUNNING_STATUSES)
         .select_related("protocol")
         .prefetch_related("stages__exercise", "stages__counter_movement")
         .first()
@@ -64,7 +58,9 @@ def caseload_for_clinician(
     7-day adherence (sets logged / sets asked for) and the pain trend (mean pain before the
     set this week minus the week before), and the open alerts.
     """
-    running = Prescription.objects.filter(patient=OuterRef("pk"), status__in=RUNNING_STATUSES)
+    running = Prescription.objects.filter(
+        patient=OuterRef("pk"), status__in=Prescription.RUNNING_STATUSES
+    )
     logs = SessionLog.objects.filter(prescription__patient=OuterRef("pk"))
     week, fortnight = now - dt.timedelta(days=7), now - dt.timedelta(days=14)
     open_alerts = Alert.objects.filter(
@@ -72,7 +68,7 @@ def caseload_for_clinician(
     )
     target = PrescribedStage.objects.filter(
         prescription__patient=OuterRef("pk"),
-        prescription__status__in=RUNNING_STATUSES,
+        prescription__status__in=Prescription.RUNNING_STATUSES,
         number=F("prescription__current_stage"),
     )
     patients = patient_list_for_clinician(clinician=clinician)

@@ -28,6 +28,9 @@ class Prescription(TimeStampedModel):
         COMPLETED = "completed", _("Completed")
         STOPPED = "stopped", _("Stopped")
 
+    # A programme the patient is on, even if paused or suspended: at most one per patient.
+    RUNNING_STATUSES = (Status.ACTIVE, Status.PAUSED, Status.SUSPENDED)
+
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
     prescribed_by = models.ForeignKey(
         Clinician, on_delete=models.PROTECT, related_name="prescriptions"
@@ -102,7 +105,7 @@ class Prescription(TimeStampedModel):
 
     @property
     def is_running(self) -> bool:
-        return self.status in {self.Status.ACTIVE, self.Status.PAUSED, self.Status.SUSPENDED}
+        return self.status in self.RUNNING_STATUSES
 
 
 class PrescribedStage(models.Model):

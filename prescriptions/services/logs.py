@@ -18,7 +18,6 @@ from .evaluation import EvaluationResult, prescription_evaluate
 from .inputs import prescription_for_evaluation, session_from_log
 
 MAX_LOG_AGE = dt.timedelta(days=7)  # older sets are for the therapist to note, not to log
-RUNNING = (Prescription.Status.ACTIVE, Prescription.Status.PAUSED, Prescription.Status.SUSPENDED)
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class SessionEntry:
 def _running_prescription(patient: Patient) -> Prescription:
     """The patient's running programme, locked, or a clear refusal."""
     prescription_id = (
-        Prescription.objects.filter(patient=patient, status__in=RUNNING)
+        Prescription.objects.filter(patient=patient, status__in=Prescription.RUNNING_STATUSES)
         .values_list("pk", flat=True)
         .first()
     )

@@ -11,8 +11,6 @@ from patients.models import Patient
 from ..exceptions import LogRefused, PauseLinkInvalid
 from ..models import Prescription
 
-RUNNING = (Prescription.Status.ACTIVE, Prescription.Status.PAUSED, Prescription.Status.SUSPENDED)
-
 
 @transaction.atomic
 def reminder_preferences_update(
@@ -29,7 +27,9 @@ def reminder_preferences_update(
     """Save when and whether the patient is reminded; the times themselves are the plan's."""
     now = now or timezone.now()
     prescription = (
-        Prescription.objects.select_for_update().filter(patient=patient, status__in=RUNNING).first()
+        Prescription.objects.select_for_update()
+        .filter(patient=patient, status__in=Prescription.RUNNING_STATUSES)
+        .first()
     )
     if prescription is None:
         raise LogRefused(LogRefused.NO_PROGRAMME)

@@ -14,8 +14,6 @@ from .. import rules
 from ..exceptions import StartBlocked
 from ..models import PrescribedStage, Prescription, StageTransition
 
-RUNNING = (Prescription.Status.ACTIVE, Prescription.Status.PAUSED, Prescription.Status.SUSPENDED)
-
 
 @dataclass(frozen=True)
 class StageDose:
@@ -109,7 +107,9 @@ def prescription_create(
         raise StartBlocked(StartBlocked.NO_INTAKE)
     if protocol.status != Protocol.Status.PUBLISHED:
         raise StartBlocked(StartBlocked.PROTOCOL)
-    if Prescription.objects.filter(patient=patient, status__in=RUNNING).exists():
+    if Prescription.objects.filter(
+        patient=patient, status__in=Prescription.RUNNING_STATUSES
+    ).exists():
         raise StartBlocked(StartBlocked.ALREADY_RUNNING)
     start_stage_check(intake=intake, start_stage=start_stage, override_reason=override_reason)
     prescription = Prescription(

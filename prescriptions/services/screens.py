@@ -23,8 +23,6 @@ from .evaluation import EvaluationResult, prescription_evaluate, urgent_notice_e
 from .inputs import prescription_for_evaluation
 from .transitions import prescription_change_status
 
-RUNNING = (Prescription.Status.ACTIVE, Prescription.Status.PAUSED, Prescription.Status.SUSPENDED)
-
 
 @transaction.atomic
 def weekly_screen_create(
@@ -36,7 +34,7 @@ def weekly_screen_create(
     if missing:
         raise LogRefused(LogRefused.INVALID.format(detail="answer every question yes or no"))
     prescription_id = (
-        Prescription.objects.filter(patient=patient, status__in=RUNNING)
+        Prescription.objects.filter(patient=patient, status__in=Prescription.RUNNING_STATUSES)
         .values_list("pk", flat=True)
         .first()
     )

@@ -1,4 +1,8 @@
-"""View decorators that resolve the signed-in person's role once, before the view runs."""
+"""View decorators that resolve the signed-in person's role once, before the view runs.
+
+Anonymous visitors are sent to sign in; a signed-in person of another role gets 403. The
+resolved record is passed to the view as a keyword argument (``clinician`` or ``patient``).
+"""
 
 from collections.abc import Callable
 from functools import wraps
@@ -12,59 +16,35 @@ from .models import Clinician
 from .selectors import clinician_for_user, patient_for_user
 
 View = Callable[..., HttpResponse]
+Decorator = Callable[[View], View]
 
 
-def clinician_required(view: View) -> View:
-    """Let in active clinic staff only; the staff record is passed as ``clinician``."""
+def role_required(
+    resolve: Callable[[Any], object | None], keyword: str, allowed: Callable[[Any], bool]
+) -> Decorator:
+    """A decorator letting in people whom ``resolve`` finds and ``allowed`` accepts."""
 
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        clinician = clinician_for_user(request.user)
-        if clinician is None:
-            raise PermissionDenied
-        return view(request, *args, clinician=clinician, **kwargs)
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            record = resolve(request.user)
+            if record is None or not allowed(record):
+                raise PermissionDenied
+            return view(request, *args, **{keyword: record}, **kwargs)
 
-    return wrapper
+        return wrapper
 
-
-def therapist_required(view: View) -> View:
-    """Let in active therapists only: clinic admins keep the catalog, not patient records."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        clinician = clinician_for_user(request.user)
-        if clinician is None or clinician.role != Clinician.Role.THERAPIST:
-            raise PermissionDenied
-        return view(request, *args, clinician=clinician, **kwargs)
-
-    return wrapper
+    return decorator
 
 
-def clinic_admin_required(view: View) -> View:
-    """Let in active clinic admins only; the staff record is passed as ``clinician``."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        clinician = clinician_for_user(request.user)
-        if clinician is None or not clinician.is_clinic_admin:
-            raise PermissionDenied
-        return view(request, *args, clinician=clinician, **kwargs)
-
-    return wrapper
-
-
-def patient_required(view: View) -> View:
-    """Let in signed-in patients only; their record is passed as ``patient``."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        patient = patient_for_user(request.user)
-        if patient is None:
-            raise PermissionDenied
-        return view(request, *args, patient=patient, **kwargs)
-
-    return wrapper
+# Active clinic staff of any role.
+clinician_required = role_required(clinician_for_user, "clinician", lambda c: True)
+# Therapists only: clinic admins keep the catalog, not patient records.
+therapist_required = role_required(
+    clinician_for_user, "clinician", lambda c: c.role == Clinician.Role.THERAPIST
+)
+# The clinic's administrators only.
+clinic_admin_required = role_required(clinician_for_user, "clinician", lambda c: c.is_clinic_admin)
+# Signed-in patients with a current record.
+patient_required = role_required(patient_for_user, "patient", lambda p: True)

@@ -12,6 +12,7 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from exercises.models import Protocol
@@ -223,6 +224,12 @@ class PrescribeForm(forms.Form):
         initial="08:00, 12:00, 16:00, 20:00",
         help_text=_("Separate times with commas, e.g. 08:00, 18:30."),
     )
+    nudge_time = forms.TimeField(
+        label=_("Evening follow-up when no set is logged that day"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=_("Patient's local time; leave empty for none."),
+    )
     auto_advance = forms.BooleanField(
         required=False, label=_("Advance automatically when ready (off: I approve each step)")
     )
@@ -233,6 +240,7 @@ class PrescribeForm(forms.Form):
     def __init__(self, *args: object, protocols: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["protocol"].queryset = protocols  # type: ignore[attr-defined]
+        self.fields["nudge_time"].initial = settings.STAGEWISE_NUDGE_TIME or None
         for number in (1, 2, 3):
             self.fields[f"reps_{number}"] = forms.IntegerField(
                 label=_("Stage %(n)s reps") % {"n": number},
@@ -324,18 +332,46 @@ class ReminderSettingsForm(forms.Form):
         initial=0,
     )
     consent = forms.BooleanField(label=_("Send me reminders"), required=False)
+    channel = forms.ChoiceField(
+        label=_("Remind me by"),
+        choices=[("email", _("E-mail")), ("sms", _("Text message"))],
+        widget=forms.RadioSelect,
+        required=False,  # left out: the channel stays as it was
+    )
     reminded_times = forms.MultipleChoiceField(
         label=_("Remind me at these times of my plan"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    nudge_wanted = forms.BooleanField(
+        label=_("One more reminder in the evening if I have not logged a set that day"),
+        required=False,
+    )
 
-    def __init__(self, *args: object, plan: list[str], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        plan: list[str],
+        has_phone: bool,
+        has_nudge: bool,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.has_phone = has_phone
         self.fields["timezone"].choices = TIMEZONE_CHOICES  # type: ignore[attr-defined]
         self.fields["reminded_times"].choices = [(t, t) for t in plan]  # type: ignore[attr-defined]
+        if not has_nudge:
+            del self.fields["nudge_wanted"]
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def clean_channel(self) -> str:
+        channel: str = self.cleaned_data.get("channel") or ""
+        if channel == "sms" and not self.has_phone:
+            raise forms.ValidationError(
+                _("We have no mobile number for you: ask your clinic to add it, or choose e-mail.")
+            )
+        return channel
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -1,20 +1,39 @@
-"""Background work for programmes: relaying the outbox and sending exercise reminders."""
+"""Background work for programmes: relaying the outbox, sending exercise reminders, writing
+the therapists' daily digests. Every task is idempotent: delivery is at least once."""
 
 import datetime as dt
 import smtplib
-from functools import partial
+from typing import Any
 
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from .services.outbox import outbox_message_send, outbox_pending_ids
+from .services.digests import pt_digests_write
+from .services.outbox import outbox_message_send, outbox_pending_ids, outbox_sweep_stuck
 from .services.reminders import (
     reminder_send,
     reminders_materialise,
     reminders_pending_ids,
     reminders_sweep_stuck,
 )
+
+
+# Transient failures (OSError covers smtplib's errors and timeouts) retry with backoff; after the
+# last retry the row stays pending and the minute sweep keeps trying, so a notice is not lost.
+def task_queue_on_commit(task: Any, *args: object) -> None:
+    """Queue ``task`` once the current transaction commits.
+
+    A broker outage is logged, not raised: the request that wrote the row (an urgent notice, a
+    reminder) still succeeds, the row stays pending, and a sweep queues it when the broker is
+    back.
+    """
+
+    def queue() -> None:
+        task.delay(*args)
+
+    queue.__qualname__ = f"{task.name}.delay"  # what Django's log line names on a failure
+    transaction.on_commit(queue, robust=True)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=10)
@@ -25,7 +44,9 @@ def outbox_send_task(message_id: int) -> bool:
 
 @shared_task
 def outbox_sweep_task() -> int:
-    """Queue every message still pending, e.g. those written while the broker was down."""
+    """Free messages stuck with a dead worker and queue every pending one, e.g. those written
+    while the broker was down."""
+    outbox_sweep_stuck(now=timezone.now())
     ids = outbox_pending_ids()
     for message_id in ids:
         outbox_send_task.delay(message_id)
@@ -55,7 +76,7 @@ def reminders_dispatch_task(now_iso: str | None = None) -> dict[str, int]:
     with transaction.atomic():
         report = reminders_materialise(now=now)
         for reminder_id in report.created_ids:
-            transaction.on_commit(partial(reminder_send_task.delay, reminder_id))
+            task_queue_on_commit(reminder_send_task, reminder_id)
     return report.as_dict()
 
 
@@ -68,3 +89,10 @@ def reminders_sweep_task() -> int:
     for reminder_id in ids:
         reminder_send_task.delay(reminder_id)
     return len(ids)
+
+
+@shared_task
+def pt_digests_task() -> dict[str, int]:
+    """Write the day's digest for each therapist whose clinic has reached digest time."""
+    report = pt_digests_write(now=timezone.now())
+    return {"due": report.due, "written": report.written}

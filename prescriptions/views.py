@@ -167,6 +167,7 @@ def prescribe(request: HttpRequest, public_id: str, *, clinician: Clinician) -> 
                 override_reason=data["override_reason"],
                 doses=form.doses(),
                 reminder_times=data["reminder_times"],
+                nudge_time=data["nudge_time"],
                 auto_advance=data["auto_advance"],
                 extension_enabled=data["extension_enabled"],
             )
@@ -267,12 +268,18 @@ def reminder_settings(request: HttpRequest, *, patient: Patient) -> HttpResponse
         "quiet_start": prescription.quiet_start,
         "quiet_end": prescription.quiet_end,
         "consent": prescription.reminder_consent,
+        "channel": prescription.reminder_channel,
+        "nudge_wanted": prescription.nudge_wanted,
         "reminded_times": [
             t for t in prescription.reminder_times if t not in prescription.muted_reminder_times
         ],
     }
     form = ReminderSettingsForm(
-        submitted(request), initial=initial, plan=prescription.reminder_times
+        submitted(request),
+        initial=initial,
+        plan=prescription.reminder_times,
+        has_phone=bool(patient.phone),
+        has_nudge=prescription.nudge_time is not None,
     )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -284,6 +291,8 @@ def reminder_settings(request: HttpRequest, *, patient: Patient) -> HttpResponse
             pause_days=data["pause_days"],
             consent=data["consent"],
             reminded_times=data["reminded_times"],
+            channel=data["channel"] or None,
+            nudge_wanted=data.get("nudge_wanted", prescription.nudge_wanted),
         )
         messages.success(request, "Reminder settings saved.")
         return redirect("prescriptions:today")

@@ -24,3 +24,19 @@ def test_beat_sweeps_the_outbox_every_minute():
     entry = app.conf.beat_schedule["outbox-sweep"]
     assert entry["task"] == "prescriptions.tasks.outbox_sweep_task"
     assert entry["schedule"] == 60.0
+
+
+def test_every_beat_entry_names_a_registered_task():
+    app.loader.import_default_modules()
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["task"] in app.tasks, name
+    assert {"reminders-dispatch", "reminders-sweep", "pt-digests"} <= set(app.conf.beat_schedule)
+
+
+def test_queueing_gives_up_within_about_a_second_when_the_broker_is_down():
+    policy = app.conf.task_publish_retry_policy
+    waits = [
+        min(policy["interval_start"] + attempt * policy["interval_step"], policy["interval_max"])
+        for attempt in range(policy["max_retries"])
+    ]
+    assert 0 < sum(waits) <= 1.0

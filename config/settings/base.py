@@ -109,6 +109,13 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stagewise <noreply@localhost>")
+# A mail server that stops answering must not hold a worker past the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# --- Text messages: django-sms backends; the console one prints them (development) ----------
+# A real provider is plugged in by naming its backend, e.g. sms.backends.twilio.SmsBackend.
+SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.console.SmsBackend")
+DEFAULT_FROM_SMS = env.str("DEFAULT_FROM_SMS", default="Stagewise")
 
 # --- Celery (the CELERY_ namespace is read by config.celery_app) ----------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -138,6 +145,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # broker hands it to a second worker.
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
+# A web request that queues a task while the broker is down gives up within about a second;
+# the row it wrote (outbox message, reminder) is picked up by a sweep once the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute: send outbox messages left pending (for instance while the broker was down).
     "outbox-sweep": {"task": "prescriptions.tasks.outbox_sweep_task", "schedule": 60.0},
@@ -145,6 +160,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "reminders-dispatch": {"task": "prescriptions.tasks.reminders_dispatch_task", "schedule": 60.0},
     # Every five minutes: free reminders stuck in "sending" and re-queue pending ones.
     "reminders-sweep": {"task": "prescriptions.tasks.reminders_sweep_task", "schedule": 300.0},
+    # Every quarter hour: write the day's digest for each therapist whose clinic has reached
+    # the digest time (one per therapist and day; the outbox relays it).
+    "pt-digests": {"task": "prescriptions.tasks.pt_digests_task", "schedule": 900.0},
 }
 
 # --- Logging: structure only, never patient details -----------------------------------------
@@ -163,3 +181,7 @@ LOGGING = {
 
 # --- Stagewise ------------------------------------------------------------------------------
 STAGEWISE_SITE_URL = env.str("STAGEWISE_SITE_URL", default="http://127.0.0.1:8000")
+# The evening follow-up a therapist's plan starts with (patient's local time); blank: none.
+STAGEWISE_NUDGE_TIME = env.str("STAGEWISE_NUDGE_TIME", default="19:30")
+# When each therapist's daily digest is written, in the clinic's local time.
+STAGEWISE_DIGEST_TIME = env.str("STAGEWISE_DIGEST_TIME", default="07:30")

@@ -8,6 +8,7 @@ SECRET_KEY = "test-only-secret-key-not-for-production"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "sms.backends.locmem.SmsBackend"
 # Tests that need a broker start one explicitly; everything else runs tasks in-process.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}

@@ -28,6 +28,12 @@ class Reminder(models.Model):
     slot = models.CharField(max_length=5, help_text=_("Local time HH:MM of the plan."))
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     due_at = models.DateTimeField()
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", _("Time of the plan")
+        NUDGE = "nudge", _("Evening follow-up")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PLAN)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -57,6 +63,7 @@ class OutboxMessage(models.Model):
     class Kind(models.TextChoices):
         URGENT_PT_NOTICE = "urgent_pt_notice", _("Urgent notice to the therapist")
         PT_NOTICE = "pt_notice", _("Notice to the therapist")
+        PT_DIGEST = "pt_digest", _("Daily digest for the therapist")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -72,6 +79,7 @@ class OutboxMessage(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
 

@@ -78,6 +78,23 @@ class Prescription(TimeStampedModel):
     )
     quiet_start = models.TimeField(null=True, blank=True)
     quiet_end = models.TimeField(null=True, blank=True)
+    reminder_channel = models.CharField(
+        max_length=8,
+        choices=[("email", _("E-mail")), ("sms", _("Text message"))],
+        default="email",
+        help_text=_("How the patient is reminded; a text message needs a phone number."),
+    )
+    nudge_time = models.TimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Local time of the evening follow-up sent when the day has no logged set; "
+            "empty: no follow-up."
+        ),
+    )
+    nudge_wanted = models.BooleanField(
+        default=True, help_text=_("The patient's choice to receive the evening follow-up.")
+    )
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)

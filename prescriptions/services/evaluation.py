@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 
 from .. import rules
@@ -218,7 +217,8 @@ def urgent_notice_enqueue(*, alert: Alert) -> OutboxMessage:
     prescription = alert.prescription
     clinic = prescription.patient.clinic
     recipients = [prescription.patient.primary_clinician.user.email, clinic.fallback_alert_email]
-    link = settings.STAGEWISE_SITE_URL.rstrip("/") + reverse("prescriptions:caseload")
+    queue = settings.STAGEWISE_SITE_URL.rstrip("/") + reverse("prescriptions:alert_queue")
+    link = f"{queue}#alert-{alert.pk}"
     message = OutboxMessage.objects.create(
         kind=OutboxMessage.Kind.URGENT_PT_NOTICE,
         dedupe_key=f"alert:{alert.pk}",
@@ -226,11 +226,13 @@ def urgent_notice_enqueue(*, alert: Alert) -> OutboxMessage:
         subject="Stagewise: an urgent alert is waiting",
         body=(
             "An urgent alert is waiting for you in Stagewise.\n\n"
-            f"Open your alert queue: {link}\n\n"
+            f"Open the alert: {link}\n\n"
             "This message contains no patient details; sign in to see them."
         ),
     )
-    from ..tasks import outbox_send_task
+    from ..tasks import outbox_send_task, task_queue_on_commit
 
-    transaction.on_commit(lambda: outbox_send_task.delay(message.pk))
+    # A broker outage must not fail the patient's request: the row commits with the alert, and
+    # the outbox sweep sends it once the broker is back.
+    task_queue_on_commit(outbox_send_task, message.pk)
     return message

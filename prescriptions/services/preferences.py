@@ -22,6 +22,8 @@ def reminder_preferences_update(
     pause_days: int,
     consent: bool,
     reminded_times: list[str] | None = None,
+    channel: str | None = None,
+    nudge_wanted: bool | None = None,
     now: dt.datetime | None = None,
 ) -> Prescription:
     """Save when and whether the patient is reminded; the times themselves are the plan's."""
@@ -41,6 +43,10 @@ def reminder_preferences_update(
         now + dt.timedelta(days=pause_days) if pause_days else None
     )
     prescription.reminder_consent = consent
+    if channel is not None:
+        prescription.reminder_channel = channel
+    if nudge_wanted is not None:
+        prescription.nudge_wanted = nudge_wanted
     if reminded_times is not None:
         plan = prescription.reminder_times
         prescription.muted_reminder_times = [t for t in plan if t not in set(reminded_times)]

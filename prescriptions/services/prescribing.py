@@ -88,6 +88,7 @@ def prescription_create(
     override_reason: str = "",
     doses: Mapping[int, StageDose] | None = None,
     reminder_times: Sequence[str] = (),
+    nudge_time: dt.time | None = None,
     auto_advance: bool = False,
     extension_enabled: bool = False,
     now: dt.datetime | None = None,
@@ -126,6 +127,7 @@ def prescription_create(
         auto_advance=auto_advance,
         extension_enabled=extension_enabled,
         reminder_times=list(reminder_times),
+        nudge_time=nudge_time,
     )
     prescription.full_clean()
     prescription.save()

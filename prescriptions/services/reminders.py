@@ -15,6 +15,15 @@ Satisfied slot
     at least k + 1 session logs: the patient has done as many sets as the plan asked for up to
     and including this slot.
 
+Evening follow-up (nudge)
+    One more reminder at the plan's ``nudge_time`` when that local day has no logged set yet.
+    The patient can turn it off; quiet hours, a pause or a suspension silence it like any slot.
+    It is left out when it falls on a time of the plan, which already reminds.
+
+Channel
+    E-mail, or a text message through the django-sms backend (``SMS_BACKEND``), as the patient
+    chose; a text message needs a phone number, an e-mail an address.
+
 Daylight saving
     A local time that does not exist on a day (spring-forward gap) fires at the first instant
     after the gap; a local time that happens twice (fall-back) fires at its first occurrence.
@@ -31,13 +40,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from ..models import FrequencyPhase, Prescription, Reminder, SessionLog
+from .delivery import (
+    delivery_error_is_transient,
+    delivery_error_reason,
+    email_deliver,
+    text_message_deliver,
+)
 from .preferences import reminder_pause_token
 
 logger = logging.getLogger(__name__)
@@ -50,7 +64,7 @@ MAX_LATENESS = dt.timedelta(minutes=30)
 # Five tries with Celery's backoff span roughly a quarter of an hour, inside MAX_LATENESS.
 MAX_ATTEMPTS = 5
 SUBJECT = "Time for your exercise session"
-CHANNEL = Reminder.Channel.EMAIL
+NUDGE_SUBJECT = "Your exercise session"
 
 Key = tuple[int, dt.date, str, str]
 HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
@@ -118,13 +132,15 @@ def _in_quiet_hours(hhmm: str, start: dt.time | None, end: dt.time | None) -> bo
 
 
 def _candidates(now: dt.datetime) -> list[dict[str, Any]]:
+    reachable = Q(reminder_channel=Reminder.Channel.EMAIL) & ~Q(patient__email="")
+    reachable |= Q(reminder_channel=Reminder.Channel.SMS) & ~Q(patient__phone="")
     rows = (
         Prescription.objects.filter(
+            reachable,
             status=Prescription.Status.ACTIVE,
             reminder_consent=True,
             patient__archived_at__isnull=True,
         )
-        .exclude(patient__email="")
         .exclude(reminder_times=[])
         .filter(Q(reminders_paused_until__isnull=True) | Q(reminders_paused_until__lte=now))
         .values(
@@ -134,40 +150,72 @@ def _candidates(now: dt.datetime) -> list[dict[str, Any]]:
             "phase",
             "quiet_start",
             "quiet_end",
+            "reminder_channel",
+            "nudge_time",
+            "nudge_wanted",
             "patient__timezone",
         )
     )
     return [dict(row) for row in rows]
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """One slot of one local day whose instant falls in the due window."""
+
+    row: dict[str, Any]
+    local_date: dt.date
+    hhmm: str
+    instant: dt.datetime
+    kind: str
+    # How many logged sets that day make this slot needless: its place in the plan + 1, or 1
+    # for the evening follow-up (any set at all).
+    satisfied_by: int
+
+
+def _day_plan(row: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(time, kind, sets that satisfy it) for one prescription's day."""
+    slots = day_slots(row["reminder_times"], row["phase"])
+    plan: list[tuple[str, str, int]] = [
+        (hhmm, Reminder.Kind.PLAN, index + 1)
+        for index, hhmm in enumerate(slots)
+        if hhmm not in row["muted_reminder_times"]  # the patient chose not to hear at this time
+    ]
+    nudge = row["nudge_time"]
+    if nudge is not None and row["nudge_wanted"]:
+        hhmm = nudge.strftime("%H:%M")
+        if hhmm not in slots:
+            plan.append((hhmm, Reminder.Kind.NUDGE, 1))
+    return plan
+
+
 def reminders_due(*, now: dt.datetime) -> tuple[list[Reminder], int]:
     """Reminders that should exist now (unsaved), and how many due slots were skipped."""
-    planned: list[tuple[dict[str, Any], dt.date, int, str, dt.datetime]] = []
+    planned: list[_Slot] = []
     for row in _candidates(now):
         zone_name = row["patient__timezone"]
         today = now.astimezone(zoneinfo.ZoneInfo(zone_name)).date()
-        slots = day_slots(row["reminder_times"], row["phase"])
+        plan = _day_plan(row)
         for local_date in (today - dt.timedelta(days=1), today, today + dt.timedelta(days=1)):
-            for index, hhmm in enumerate(slots):
-                if hhmm in row["muted_reminder_times"]:
-                    continue  # the patient chose not to hear at this time of the plan
+            for hhmm, kind, satisfied_by in plan:
                 instant = slot_instant(local_date, hhmm, zone_name)
                 if now - DUE_WINDOW < instant <= now:
-                    planned.append((row, local_date, index, hhmm, instant))
-    logs = _log_counts({(row["pk"], local_date) for row, local_date, *_ in planned})
+                    planned.append(_Slot(row, local_date, hhmm, instant, kind, satisfied_by))
+    logs = _log_counts({(slot.row["pk"], slot.local_date) for slot in planned})
     due: list[Reminder] = []
-    for row, local_date, index, hhmm, instant in planned:
-        if logs.get((row["pk"], local_date), 0) > index:
+    for slot in planned:
+        if logs.get((slot.row["pk"], slot.local_date), 0) >= slot.satisfied_by:
             continue
-        if _in_quiet_hours(hhmm, row["quiet_start"], row["quiet_end"]):
+        if _in_quiet_hours(slot.hhmm, slot.row["quiet_start"], slot.row["quiet_end"]):
             continue
         due.append(
             Reminder(
-                prescription_id=row["pk"],
-                local_date=local_date,
-                slot=hhmm,
-                channel=CHANNEL,
-                due_at=instant,
+                prescription_id=slot.row["pk"],
+                local_date=slot.local_date,
+                slot=slot.hhmm,
+                channel=slot.row["reminder_channel"],
+                kind=slot.kind,
+                due_at=slot.instant,
             )
         )
     return due, len(planned) - len(due)
@@ -229,21 +277,45 @@ def _key(reminder: Reminder) -> Key:
     return (reminder.prescription_id, reminder.local_date, reminder.slot, reminder.channel)
 
 
-def reminder_message(*, reminder: Reminder) -> EmailMessage:
-    """The e-mail for a reminder: a first name, a prompt and a link, no health details."""
+@dataclass(frozen=True)
+class ReminderMessage:
+    """What a reminder says: a first name, a prompt and links, never a health detail."""
+
+    subject: str
+    body: str
+    text: str  # the short form for a text message
+
+
+def reminder_message(*, reminder: Reminder) -> ReminderMessage:
+    """The words of one reminder, for e-mail and for a text message."""
     patient = reminder.prescription.patient
     site = settings.STAGEWISE_SITE_URL.rstrip("/")
     pause = reverse(
         "prescriptions:reminders_pause",
         kwargs={"token": reminder_pause_token(prescription=reminder.prescription)},
     )
+    if reminder.kind == Reminder.Kind.NUDGE:
+        subject, prompt = NUDGE_SUBJECT, "A gentle evening reminder: your exercise session."
+    else:
+        subject, prompt = SUBJECT, "It is time for your exercise session."
     body = (
         f"Hello {patient.first_name},\n\n"
-        "It is time for your exercise session.\n\n"
+        f"{prompt}\n\n"
         f"Open Stagewise: {site}/me/\n\n"
         f"No reminders for a day: {site}{pause}\n"
     )
-    return EmailMessage(SUBJECT, body, to=[patient.email])
+    text = f"Stagewise: {prompt} {site}/me/ · Pause for a day: {site}{pause}"
+    return ReminderMessage(subject=subject, body=body, text=text)
+
+
+def reminder_deliver(*, reminder: Reminder) -> None:
+    """Hand one reminder to its channel; raises when the channel refuses it."""
+    patient = reminder.prescription.patient
+    message = reminder_message(reminder=reminder)
+    if reminder.channel == Reminder.Channel.SMS:
+        text_message_deliver(body=message.text, to=patient.phone)
+    else:
+        email_deliver(subject=message.subject, body=message.body, to=[patient.email])
 
 
 def _claim(reminder_id: int, now: dt.datetime) -> Reminder | None:
@@ -270,26 +342,27 @@ def _claim(reminder_id: int, now: dt.datetime) -> Reminder | None:
 def reminder_send(*, reminder_id: int, now: dt.datetime | None = None) -> bool:
     """Send one pending reminder; True if this call sent it.
 
-    The row is claimed (pending → sending) and committed before the mail goes out, so a second
-    worker skips it; a worker that dies mid-send leaves it to ``reminders_sweep_stuck``.
-    Transient errors put it back to pending for the task's retry, until ``MAX_ATTEMPTS``.
+    The row is claimed (pending → sending) and committed before the message goes out, so a
+    second worker skips it; a worker that dies mid-send leaves it to ``reminders_sweep_stuck``.
+    A transient failure puts it back to pending and re-raises for the task's retry, until
+    ``MAX_ATTEMPTS``; a permanent one (a 5xx answer) marks it failed and returns False.
     """
     now = now or timezone.now()
     reminder = _claim(reminder_id, now)
     if reminder is None:
         return False
-    message = reminder_message(
-        reminder=Reminder.objects.select_related("prescription__patient").get(pk=reminder.pk)
-    )
+    reminder = Reminder.objects.select_related("prescription__patient").get(pk=reminder.pk)
     try:
-        message.send()
+        reminder_deliver(reminder=reminder)
     except Exception as exc:
-        retry = isinstance(exc, OSError) and reminder.attempts < MAX_ATTEMPTS
+        retry = delivery_error_is_transient(exc) and reminder.attempts < MAX_ATTEMPTS
         reminder.status = Reminder.Status.PENDING if retry else Reminder.Status.FAILED
-        reminder.last_error = type(exc).__name__[:300]
+        reminder.last_error = delivery_error_reason(exc)
         reminder.save(update_fields=["status", "last_error"])
         logger.warning("reminder %s not sent: %s", reminder.pk, reminder.last_error)
-        raise
+        if retry or not isinstance(exc, OSError):
+            raise  # retried by the task; or a fault of ours rather than an answer: let it show
+        return False
     reminder.status = Reminder.Status.SENT
     reminder.sent_at = now
     reminder.save(update_fields=["status", "sent_at"])

@@ -1,6 +1,7 @@
 """The therapist's new-patient flow: register, intake, prescribe, invite; then pause and
 discharge. Bad input re-renders with a 400 and keeps what was entered."""
 
+import datetime as dt
 import re
 from http import HTTPStatus
 
@@ -95,12 +96,14 @@ def test_prescribing_after_intake_starts_the_programme(signed_in, patient):
             "protocol": protocol.pk,
             "start_stage": "1",
             "reminder_times": "8:00, 18:30",
+            "nudge_time": "20:15",
             "reps_1": "8",
         },
     )
     assert response.status_code == HTTPStatus.FOUND
     prescription = Prescription.objects.get(patient=patient)
     assert prescription.reminder_times == ["08:00", "18:30"]
+    assert prescription.nudge_time == dt.time(20, 15)
     assert prescription.stages.get(number=1).reps == 8
     assert prescription.stages.get(number=2).reps == 10
 

@@ -199,11 +199,15 @@ def test_a_transient_mail_error_leaves_it_retryable_then_failed(mailoutbox):
     row = reminder()
     error = smtplib.SMTPServerDisconnected("mailbox robin@example.com gone")
     with mock.patch.object(EmailMessage, "send", side_effect=error):
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for attempt in range(1, MAX_ATTEMPTS):
             with pytest.raises(smtplib.SMTPServerDisconnected):
                 reminder_send(reminder_id=row.pk, now=NOW)
             row.refresh_from_db()
-            assert row.attempts == attempt
+            assert (row.attempts, row.status) == (attempt, Reminder.Status.PENDING)
+        # The last attempt gives up without raising: nothing is left to retry.
+        assert reminder_send(reminder_id=row.pk, now=NOW) is False
+    row.refresh_from_db()
+    assert row.attempts == MAX_ATTEMPTS
     assert row.status == Reminder.Status.FAILED
     assert row.last_error == "SMTPServerDisconnected"
     assert reminder_send(reminder_id=row.pk, now=NOW) is False
@@ -225,7 +229,48 @@ def test_a_transient_error_then_success():
 
 
 @pytest.mark.django_db
-def test_a_permanent_error_fails_at_once():
+@pytest.mark.parametrize(
+    ("error", "status", "reason"),
+    [
+        (smtplib.SMTPDataError(451, b"try later"), Reminder.Status.PENDING, "SMTPDataError 451"),
+        (TimeoutError("timed out"), Reminder.Status.PENDING, "TimeoutError"),
+        (
+            smtplib.SMTPRecipientsRefused({"p@example.com": (452, b"busy")}),
+            Reminder.Status.PENDING,
+            "SMTPRecipientsRefused 452",
+        ),
+    ],
+)
+def test_a_4xx_answer_or_a_timeout_is_retried(error, status, reason):
+    row = reminder()
+    with mock.patch.object(EmailMessage, "send", side_effect=error), pytest.raises(type(error)):
+        reminder_send(reminder_id=row.pk, now=NOW)
+    row.refresh_from_db()
+    assert (row.status, row.last_error, row.attempts) == (status, reason, 1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (smtplib.SMTPDataError(550, b"p@example.com rejected"), "SMTPDataError 550"),
+        (
+            smtplib.SMTPRecipientsRefused({"p@example.com": (550, b"no such user")}),
+            "SMTPRecipientsRefused 550",
+        ),
+    ],
+)
+def test_a_5xx_answer_fails_at_once_without_a_retry(error, reason, caplog):
+    row = reminder()
+    with mock.patch.object(EmailMessage, "send", side_effect=error):
+        assert reminder_send(reminder_id=row.pk, now=NOW) is False
+    row.refresh_from_db()
+    assert (row.status, row.last_error, row.attempts) == (Reminder.Status.FAILED, reason, 1)
+    assert "example.com" not in row.last_error + caplog.text
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_fails_the_row_and_is_raised():
     row = reminder()
     with (
         mock.patch.object(EmailMessage, "send", side_effect=ValueError("bad header")),

@@ -41,6 +41,7 @@ DEMO_CLINIC_SLUG = "demo"
 DEMO_ZONE = "Europe/London"
 HISTORY_DAYS = 24
 SET_TIMES = (dt.time(9, 0), dt.time(13, 0), dt.time(18, 30))
+NUDGE_TIME = dt.time(20, 30)
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ def _enrol(story: Story, clinician: Clinician, protocol: Protocol, start: dt.dat
         protocol=protocol,
         doses={n: StageDose(times_per_day=len(SET_TIMES)) for n in (1, 2, 3)},
         reminder_times=[t.strftime("%H:%M") for t in SET_TIMES],
+        nudge_time=NUDGE_TIME,
         now=start,
     )
     if story.username:

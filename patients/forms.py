@@ -169,10 +169,35 @@ RULE_DEFAULT_RANGES = {
 class RuleDefaultsForm(forms.Form):
     """The clinic's own rule thresholds; each starts at the shipped default."""
 
-    def __init__(self, *args: object, current: dict[str, int], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        current: dict[str, int],
+        reminder_times: list[str],
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         for name, (low, high) in RULE_DEFAULT_RANGES.items():
             self.fields[name] = forms.IntegerField(
                 min_value=low, max_value=high, initial=current[name], label=name.replace("_", " ")
             )
+        self.fields["reminder_times"] = forms.CharField(
+            label=_("Reminder times a new programme starts with"),
+            required=False,
+            initial=", ".join(reminder_times),
+            help_text=_(
+                "The patient's local time, e.g. 08:00, 13:00, 18:30. Empty: 08:00, "
+                "12:00, 16:00, 20:00. Therapists can change them per patient."
+            ),
+        )
         self.helper = _helper()
+
+    def clean_reminder_times(self) -> list[str]:
+        from prescriptions.forms import parse_local_times  # prescriptions' forms import ours
+
+        value = self.cleaned_data["reminder_times"].strip()
+        return parse_local_times(value) if value else []
+
+    def thresholds(self) -> dict[str, int]:
+        """The rule thresholds alone, without the reminder times."""
+        return {name: self.cleaned_data[name] for name in RULE_DEFAULT_RANGES}

@@ -328,13 +328,18 @@ def clinician_deactivate(*, admin: Clinician, clinician: Clinician) -> Clinician
 
 
 @transaction.atomic
-def clinic_rule_defaults_update(*, admin: Clinician, values: dict[str, object]) -> Clinic:
-    """Set the clinic's own rule thresholds; values equal to the shipped defaults are dropped."""
+def clinic_rule_defaults_update(
+    *, admin: Clinician, values: Mapping[str, object], reminder_times: list[str] | None = None
+) -> Clinic:
+    """Set the clinic's own rule thresholds (values equal to the shipped defaults are dropped)
+    and, when given, the reminder times a new programme starts with."""
     defaults = Config()
     clinic = admin.clinic
     clinic.rule_defaults = {
         name: value for name, value in values.items() if getattr(defaults, name) != value
     }
+    if reminder_times is not None:
+        clinic.default_reminder_times = reminder_times
     clinic.full_clean()
-    clinic.save(update_fields=["rule_defaults", "updated_at"])
+    clinic.save(update_fields=["rule_defaults", "default_reminder_times", "updated_at"])
     return clinic

@@ -156,9 +156,17 @@ def staff_deactivate(
 def rule_defaults(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
     """The clinic's own rule thresholds (therapists can still override them per patient)."""
     current = {**asdict(Config()), **clinician.clinic.rule_defaults}
-    form = RuleDefaultsForm(submitted(request), current=current)
+    form = RuleDefaultsForm(
+        submitted(request),
+        current=current,
+        reminder_times=clinician.clinic.default_reminder_times,
+    )
     if form.is_bound and form.is_valid():
-        clinic_rule_defaults_update(admin=clinician, values=form.cleaned_data)
+        clinic_rule_defaults_update(
+            admin=clinician,
+            values=form.thresholds(),
+            reminder_times=form.cleaned_data["reminder_times"],
+        )
         messages.success(request, "Rule defaults saved.")
         return redirect("patients:rule_defaults")
     return render(

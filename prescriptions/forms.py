@@ -192,7 +192,7 @@ class ReasonForm(forms.Form):
 TIME_PATTERN = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-def _parse_times(value: str) -> list[str]:
+def parse_local_times(value: str) -> list[str]:
     """'8:00, 13:00 18:30' → ['08:00', '13:00', '18:30'] (local times, sorted, unique)."""
     times = set()
     for part in value.replace(",", " ").split():
@@ -258,7 +258,7 @@ class PrescribeForm(forms.Form):
         self.helper.form_tag = False
 
     def clean_reminder_times(self) -> list[str]:
-        return _parse_times(self.cleaned_data["reminder_times"])
+        return parse_local_times(self.cleaned_data["reminder_times"])
 
     def doses(self) -> dict[int, StageDose]:
         """The therapist's per-stage changes to the protocol's dose (blank keeps it)."""

@@ -155,7 +155,9 @@ def prescribe(request: HttpRequest, public_id: str, *, clinician: Clinician) -> 
     """Prescribe a published protocol after the intake: the ODI gate decides what is allowed."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
     protocols = protocol_list_published_for_clinic(clinic=clinician.clinic)
-    form = PrescribeForm(submitted(request), protocols=protocols)
+    times = clinician.clinic.default_reminder_times
+    initial = {"reminder_times": ", ".join(times)} if times else {}
+    form = PrescribeForm(submitted(request), protocols=protocols, initial=initial)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:

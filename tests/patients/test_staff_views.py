@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from patients.models import Clinician
 from prescriptions.services.inputs import rule_config
-from tests.factories import ClinicianFactory, PrescriptionFactory
+from tests.factories import ClinicianFactory, PatientFactory, PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +85,24 @@ def test_rule_defaults_reach_the_rules(client, admin, clinic):
     )
     assert rule_config(prescription, {}).p_accept == 4
     assert rule_config(prescription, {"p_accept": 3}).p_accept == 3
+
+
+def test_the_clinic_default_reminder_times_start_every_new_plan(client, admin, clinic, therapist):
+    client.force_login(admin.user)
+    page = client.get(reverse("patients:rule_defaults"))
+    values = {name: field.initial for name, field in page.context["form"].fields.items()}
+    bad = client.post(
+        reverse("patients:rule_defaults"), {**values, "reminder_times": "7:00, 25:00"}
+    )
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
+    assert b"25:00" in bad.content  # what was typed stays on the page with the error
+    client.post(reverse("patients:rule_defaults"), {**values, "reminder_times": "7:30, 19:00"})
+    clinic.refresh_from_db()
+    assert clinic.default_reminder_times == ["07:30", "19:00"]
+    patient = PatientFactory(clinic=clinic, primary_clinician=therapist)
+    client.force_login(therapist.user)
+    form = client.get(reverse("prescriptions:prescribe", args=[patient.public_id])).context["form"]
+    assert form["reminder_times"].value() == "07:30, 19:00"
 
 
 def test_out_of_range_rule_default_is_refused(client, admin):

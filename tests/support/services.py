@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+import kombu.pools
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -322,9 +323,9 @@ def tasks_sent_to(broker_url: str) -> Iterator[None]:
     from config.celery_app import app
 
     def reset_pools() -> None:
-        # What Celery itself does after a fork: drop the broker connections it holds.
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # What Celery does after a fork: forget the broker connections it holds. kombu keeps
+        # its pools in a registry keyed by connection, so that is emptied too.
+        kombu.pools.reset()
         app._pool = None
         with contextlib.suppress(AttributeError, KeyError):
             app.__dict__["amqp"]._producer_pool = None

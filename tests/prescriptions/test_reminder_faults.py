@@ -1,0 +1,152 @@
+"""Reminders and notices survive crashes and outages: real worker processes, a private Redis,
+Django's SMTP backend and a local SMTP sink that counts what arrives.
+
+After every fault: each due slot has exactly one Reminder row and it ends ``sent`` (nothing lost,
+nothing doubled in the database), every patient got the reminder at the sink, and messages
+delivered twice number no more than the crashes that could fall between a send and its mark.
+"""
+
+import datetime as dt
+import time
+
+import pytest
+import redis
+from django.utils import timezone
+
+from prescriptions.models import Reminder
+from prescriptions.services.reminders import reminders_sweep_stuck
+from prescriptions.tasks import reminders_dispatch_task, reminders_sweep_task
+from tests.support.population import Population, patients_with_a_reminder_due
+from tests.support.services import tasks_sent_to, wait_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+# A batch the size the issue names; the workers are killed once a fifth of it has been sent.
+BATCH = 10_000
+# The age at which the beat's five-minute sweep frees a row stuck in "sending".
+SWEEP_AGE = dt.timedelta(minutes=5, seconds=1)
+
+
+def sent_count() -> int:
+    return Reminder.objects.filter(status=Reminder.Status.SENT).count()
+
+
+def assert_nothing_lost_or_doubled(population: Population, sink, *, crashes: int) -> None:
+    """One row per due slot, all sent; every patient mailed; duplicates ≤ crashes."""
+    rows = population.rows_per_slot()
+    assert set(rows.values()) == {1}, "a due slot has no row or more than one"
+    assert Reminder.objects.count() == len(population.prescription_ids)
+    statuses = set(Reminder.objects.values_list("status", flat=True).distinct())
+    assert statuses == {Reminder.Status.SENT}
+    delivered = sink.delivered()
+    assert set(delivered) == population.emails, "a patient got no reminder at the sink"
+    assert sink.duplicates() <= crashes
+
+
+def settled(population_size: int, killed_at: dt.datetime, queue_length) -> bool:
+    """The restarted worker has done all it can: the queue is empty and nothing is being sent
+    by a live worker; what is left waits for the sweep."""
+    if sent_count() == population_size:
+        return True
+    live_sending = Reminder.objects.filter(
+        status=Reminder.Status.SENDING, claimed_at__gte=killed_at
+    ).exists()
+    return queue_length() == 0 and not live_sending
+
+
+def stable(condition, checks: int = 3, interval: float = 1.0):
+    """A condition that holds on ``checks`` polls ``interval`` apart (a drained queue can look
+    empty for the instant between a pop and a claim)."""
+
+    def check() -> bool:
+        for n in range(checks):
+            if not condition():
+                return False
+            if n < checks - 1:
+                time.sleep(interval)
+        return True
+
+    return check
+
+
+# --- (a) SIGKILL in the middle of a batch of 10,000 ------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_of_10000_loses_and_doubles_nothing(
+    redis_server, smtp_sink, start_worker
+):
+    queue = redis.Redis.from_url(redis_server.url())
+    started = time.monotonic()
+    now = timezone.now()
+    population = patients_with_a_reminder_due(count=BATCH, now=now)
+    created_in = time.monotonic() - started
+
+    first = start_worker(redis_server.url(), pool="prefork", concurrency=2)
+    with tasks_sent_to(redis_server.url()):
+        reminders_dispatch_task.delay(now.isoformat())
+    wait_for(
+        lambda: smtp_sink.total() >= BATCH // 5, timeout=900, what="a fifth sent", alive=(first,)
+    )
+    killed_at = timezone.now()
+    first.kill()  # SIGKILL to the worker and its two pool processes at once
+    crashes = first.concurrency
+    sent_before_kill = smtp_sink.total()
+    assert 0 < sent_count() < BATCH
+
+    second = start_worker(redis_server.url(), pool="prefork", concurrency=2)
+    wait_for(
+        stable(lambda: settled(BATCH, killed_at, lambda: queue.llen("celery"))),
+        timeout=900,
+        what="the restarted worker to drain the queue",
+        alive=(second,),
+    )
+    # What the dead worker held: rows claimed (maybe sent, not marked) and messages taken from
+    # the queue but never acknowledged. The beat's sweep, five minutes on, frees the first and
+    # re-queues every pending row.
+    freed = reminders_sweep_stuck(now=timezone.now() + SWEEP_AGE)
+    with tasks_sent_to(redis_server.url()):
+        reminders_sweep_task.delay()
+    wait_for(lambda: sent_count() == BATCH, timeout=300, what="all sent", alive=(second,))
+    took = time.monotonic() - started
+    print(
+        f"\n{BATCH} reminders: rows of patients written in {created_in:.1f} s, all sent after "
+        f"{took:.1f} s; killed after {sent_before_kill} sent; {freed} freed by the sweep; "
+        f"{smtp_sink.duplicates()} duplicate(s) at the sink"
+    )
+    assert freed <= crashes
+    assert_nothing_lost_or_doubled(population, smtp_sink, crashes=crashes)
+
+
+# --- (b) SIGTERM mid-batch: a warm shutdown ----------------------------------------------------
+
+# Smaller than the crash batch: a warm shutdown has no dead worker's leftovers to sweep.
+TERM_BATCH = 2_000
+
+
+@pytest.mark.slow
+def test_a_worker_stopped_with_sigterm_mid_batch_hands_over_cleanly(
+    redis_server, smtp_sink, start_worker
+):
+    now = timezone.now()
+    population = patients_with_a_reminder_due(count=TERM_BATCH, now=now)
+    first = start_worker(redis_server.url(), pool="prefork", concurrency=2)
+    with tasks_sent_to(redis_server.url()):
+        reminders_dispatch_task.delay(now.isoformat())
+    wait_for(
+        lambda: smtp_sink.total() >= TERM_BATCH // 5,
+        timeout=600,
+        what="a fifth sent",
+        alive=(first,),
+    )
+    # Warm shutdown: the tasks at hand finish, the messages taken but not started go back to
+    # the queue, the worker exits 0.
+    assert first.terminate() == 0
+    assert not Reminder.objects.filter(status=Reminder.Status.SENDING).exists()
+    stopped_after = sent_count()
+    assert 0 < stopped_after < TERM_BATCH
+
+    second = start_worker(redis_server.url(), pool="prefork", concurrency=2)
+    # No sweep: everything the first worker had not done is still queued for the second.
+    wait_for(lambda: sent_count() == TERM_BATCH, timeout=600, what="all sent", alive=(second,))
+    assert_nothing_lost_or_doubled(population, smtp_sink, crashes=0)

@@ -8,16 +8,24 @@ delivered twice number no more than the crashes that could fall between a send a
 
 import datetime as dt
 import time
+import uuid
+from http import HTTPStatus
 
 import pytest
 import redis
+from django.urls import reverse
 from django.utils import timezone
 
-from prescriptions.models import Reminder
+from prescriptions.models import Alert, OutboxMessage, Reminder
+from prescriptions.services import prescription_create
 from prescriptions.services.reminders import reminders_sweep_stuck
 from prescriptions.tasks import reminders_dispatch_task, reminders_sweep_task
+from tests import factories
 from tests.support.population import Population, patients_with_a_reminder_due
 from tests.support.services import tasks_sent_to, wait_for
+
+from .conftest import make_intake
+from .test_views import set_answers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -150,3 +158,76 @@ def test_a_worker_stopped_with_sigterm_mid_batch_hands_over_cleanly(
     # No sweep: everything the first worker had not done is still queued for the second.
     wait_for(lambda: sent_count() == TERM_BATCH, timeout=600, what="all sent", alive=(second,))
     assert_nothing_lost_or_doubled(population, smtp_sink, crashes=0)
+
+
+# --- (c) Redis down while a patient logs a red flag --------------------------------------------
+
+
+@pytest.fixture
+def signed_in_patient(client, therapist, patient, protocol):
+    """A patient on a programme started yesterday, signed in."""
+    patient.user = factories.UserFactory()
+    patient.save()
+    make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
+    prescription_create(
+        clinician=therapist,
+        patient=patient,
+        protocol=protocol,
+        now=timezone.now() - dt.timedelta(days=1),
+    )
+    client.force_login(patient.user)
+    return patient
+
+
+def beat_connection_errors(beat) -> int:
+    """How many times beat has failed to reach the broker for a tick (it then retries with a
+    growing pause: 2 s, 4 s, 6 s … up to 30 s)."""
+    return beat.logfile.read_text(errors="replace").count("beat: Connection error")
+
+
+@pytest.mark.slow
+def test_a_red_flag_logged_while_redis_is_down_is_relayed_within_a_minute_of_its_return(
+    client, signed_in_patient, therapist, redis_server, smtp_sink, start_worker, start_beat
+):
+    url = redis_server.url()
+    worker = start_worker(url).wait_ready()
+    beat = start_beat(url)
+    redis_server.stop()
+
+    with tasks_sent_to(url):
+        started = time.monotonic()
+        response = client.post(
+            reverse("prescriptions:session_log"),
+            set_answers(str(uuid.uuid4()), ces_saddle="True"),
+        )
+        request_took = time.monotonic() - started
+    assert response.status_code == HTTPStatus.FOUND
+    assert request_took < 5, f"the request waited {request_took:.1f} s for the broker"
+    notice = OutboxMessage.objects.get()
+    assert notice.status == OutboxMessage.Status.PENDING
+    assert Alert.objects.get().severity == Alert.Severity.URGENT
+
+    # Beat's first tick after the outage began finds no broker; Redis returns just after beat's
+    # second failed attempt, so beat is asleep (4 s) and the worker in its own reconnect pause.
+    wait_for(
+        lambda: beat_connection_errors(beat) >= 2,
+        timeout=150,
+        what="beat failing twice to reach Redis for a tick",
+    )
+    assert smtp_sink.total() == 0
+    redis_server.start()
+    returned = time.monotonic()
+
+    wait_for(
+        lambda: OutboxMessage.objects.filter(pk=notice.pk, status="sent").exists(),
+        timeout=150,
+        what="the urgent notice sent after Redis returned",
+        alive=(worker,),
+    )
+    took = time.monotonic() - returned
+    print(
+        f"\nred flag logged in {request_took:.1f} s with Redis down; "
+        f"urgent notice sent {took:.1f} s after Redis returned"
+    )
+    assert took < 60
+    assert smtp_sink.delivered()[therapist.user.email.lower()] == 1

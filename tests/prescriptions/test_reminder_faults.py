@@ -23,6 +23,7 @@ from prescriptions.tasks import reminders_dispatch_task, reminders_sweep_task
 from tests import factories
 from tests.support.population import Population, patients_with_a_reminder_due
 from tests.support.services import tasks_sent_to, wait_for
+from tests.support.smtp_sink import Mode
 
 from .conftest import make_intake
 from .test_views import set_answers
@@ -231,3 +232,98 @@ def test_a_red_flag_logged_while_redis_is_down_is_relayed_within_a_minute_of_its
     )
     assert took < 60
     assert smtp_sink.delivered()[therapist.user.email.lower()] == 1
+
+
+# --- (d) The mail server answers 4xx, 5xx, or nothing ------------------------------------------
+
+
+def dispatch_through(url: str, count: int = 3) -> Population:
+    """Patients with a reminder due now, and beat's dispatch pass queued on ``url``."""
+    now = timezone.now()
+    population = patients_with_a_reminder_due(count=count, now=now)
+    with tasks_sent_to(url):
+        reminders_dispatch_task.delay(now.isoformat())
+    return population
+
+
+def rows_with(status: str, count: int):
+    return lambda: Reminder.objects.filter(status=status).count() == count
+
+
+def test_a_4xx_answer_is_retried_and_sent_once_the_server_recovers(
+    redis_server, smtp_sink, start_worker
+):
+    smtp_sink.mode = Mode.TRY_LATER
+    worker = start_worker(redis_server.url())
+    population = dispatch_through(redis_server.url())
+    wait_for(
+        lambda: (
+            set(smtp_sink.refused(451)) == population.emails
+            and rows_with(Reminder.Status.PENDING, 3)()
+        ),
+        timeout=60,
+        what="every reminder refused with 451 and back to pending",
+        alive=(worker,),
+    )
+    assert set(Reminder.objects.values_list("last_error", flat=True)) == {
+        "SMTPRecipientsRefused 451"
+    }
+    assert smtp_sink.total() == 0
+
+    smtp_sink.mode = Mode.ACCEPT
+    # Celery's retry comes back within its first backoff (up to 30 s).
+    wait_for(
+        rows_with(Reminder.Status.SENT, 3), timeout=90, what="all sent on retry", alive=(worker,)
+    )
+    assert all(r.attempts >= 2 for r in Reminder.objects.all())
+    assert " retry: Retry in " in worker.logfile.read_text()
+    assert_nothing_lost_or_doubled(population, smtp_sink, crashes=0)
+
+
+def test_a_5xx_answer_fails_the_reminder_at_once_with_its_reason_and_no_retry(
+    redis_server, smtp_sink, start_worker
+):
+    smtp_sink.mode = Mode.REFUSE
+    worker = start_worker(redis_server.url())
+    population = dispatch_through(redis_server.url())
+    wait_for(rows_with(Reminder.Status.FAILED, 3), timeout=60, what="all failed", alive=(worker,))
+    # Nothing is left to run: no retry waits in the queue or in the worker's hands.
+    broker = redis.Redis.from_url(redis_server.url())
+    wait_for(
+        stable(lambda: broker.llen("celery") == 0 and broker.hlen("unacked") == 0),
+        timeout=30,
+        what="the broker to hold no message",
+        alive=(worker,),
+    )
+    rows = list(Reminder.objects.all())
+    assert {(r.attempts, r.last_error) for r in rows} == {(1, "SMTPRecipientsRefused 550")}
+    assert smtp_sink.refused(550) == dict.fromkeys(population.emails, 1)
+    assert smtp_sink.total() == 0
+    log = worker.logfile.read_text()
+    assert " retry: " not in log
+    assert log.count("reminder_send_task") >= 3
+
+
+def test_a_mail_server_that_hangs_times_out_and_is_retried(redis_server, smtp_sink, start_worker):
+    smtp_sink.mode = Mode.HANG
+    worker = start_worker(redis_server.url(), email_timeout=2)
+    population = dispatch_through(redis_server.url())
+    wait_for(
+        lambda: (
+            set(smtp_sink.refused(0)) == population.emails
+            and rows_with(Reminder.Status.PENDING, 3)()
+        ),
+        timeout=60,
+        what="every reminder timed out and back to pending",
+        alive=(worker,),
+    )
+    reasons = set(Reminder.objects.values_list("last_error", flat=True))
+    assert reasons <= {"SMTPServerDisconnected", "TimeoutError"}, reasons
+    assert smtp_sink.total() == 0
+
+    smtp_sink.mode = Mode.ACCEPT
+    wait_for(
+        rows_with(Reminder.Status.SENT, 3), timeout=90, what="all sent on retry", alive=(worker,)
+    )
+    assert all(r.attempts >= 2 for r in Reminder.objects.all())
+    assert_nothing_lost_or_doubled(population, smtp_sink, crashes=0)

@@ -124,7 +124,7 @@ class RedisServer:
 # --- Celery workers ---------------------------------------------------------------------------
 
 
-def test_database_url() -> str:
+def database_url_for_processes() -> str:
     """The URL of the database the test runs on (pytest-django's ``test_…`` database)."""
     database = settings.DATABASES["default"]
     assert "postgresql" in database["ENGINE"], "worker processes need the PostgreSQL database"
@@ -166,7 +166,7 @@ class WorkerProcess:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.support.worker_settings",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": database_url_for_processes(),
             "CELERY_BROKER_URL": self.broker_url,
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(self.smtp_port),
@@ -281,7 +281,7 @@ class BeatProcess:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.support.worker_settings",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": database_url_for_processes(),
             "CELERY_BROKER_URL": self.broker_url,
         }
         with self.logfile.open("ab") as log:

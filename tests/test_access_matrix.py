@@ -102,6 +102,10 @@ MATRIX: dict[str, Row] = {
         post=cells(403, therapists_a=302, tb=404),
         kwargs=lambda w: {"public_id": w["patient"].public_id},
     ),
+    "patients:access_log": Row(
+        get=cells(403, therapists_a=200, tb=404, admins=200, adm_b=404),
+        kwargs=lambda w: {"public_id": w["patient"].public_id},
+    ),
     "prescriptions:caseload": Row(get=THERAPIST_PAGE),
     "prescriptions:alert_queue": Row(get=THERAPIST_PAGE),
     "prescriptions:alert_action": Row(

@@ -18,6 +18,7 @@ from django.utils import timezone
 from exercises.models import Protocol
 from prescriptions.models import Alert
 from prescriptions.services import prescription_create
+from tests import query_scope
 from tests.factories import (
     ClinicFactory,
     ClinicianFactory,
@@ -263,7 +264,8 @@ def statuses(client, world, name: str, method: str) -> dict[str, int]:
         client.logout()
         if role != "anon":
             client.force_login(world["users"][role])
-        response = client.get(url) if method == "GET" else client.post(url, row.data)
+        with query_scope.watching(world["users"].get(role)):
+            response = client.get(url) if method == "GET" else client.post(url, row.data)
         found[role] = response.status_code
     return found
 

@@ -6,3 +6,8 @@ class PatientsConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "patients"
+
+    def ready(self) -> None:
+        from .audit import audit_register
+
+        audit_register()

@@ -29,6 +29,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The query-scope recorder's count, when the role × URL matrix ran (tests/query_scope.py)."""
+    from tests.query_scope import CHECKED
+
+    if CHECKED["requests"]:
+        terminalreporter.write_line(
+            f"query-scope recorder: {CHECKED['statements']} statements on patient tables "
+            f"checked in {CHECKED['requests']} requests"
+        )
+
+
 def _redis_answers(url: str) -> bool:
     parsed = urlparse(url)
     if parsed.scheme not in {"redis", "rediss"}:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from exercises.models import Protocol
 from prescriptions.models import Alert
 from prescriptions.services import prescription_create
+from tests import query_scope
 from tests.factories import (
     ClinicFactory,
     ClinicianFactory,
@@ -100,6 +101,10 @@ MATRIX: dict[str, Row] = {
     "patients:invite": Row(
         get=cells(405, anon=405),
         post=cells(403, therapists_a=302, tb=404),
+        kwargs=lambda w: {"public_id": w["patient"].public_id},
+    ),
+    "patients:access_log": Row(
+        get=cells(403, therapists_a=200, tb=404, admins=200, adm_b=404),
         kwargs=lambda w: {"public_id": w["patient"].public_id},
     ),
     "prescriptions:caseload": Row(get=THERAPIST_PAGE),
@@ -259,7 +264,8 @@ def statuses(client, world, name: str, method: str) -> dict[str, int]:
         client.logout()
         if role != "anon":
             client.force_login(world["users"][role])
-        response = client.get(url) if method == "GET" else client.post(url, row.data)
+        with query_scope.watching(world["users"].get(role)):
+            response = client.get(url) if method == "GET" else client.post(url, row.data)
         found[role] = response.status_code
     return found
 

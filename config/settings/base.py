@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "auditlog",
     "patients",
     "exercises",
     "prescriptions",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "patients.middleware.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
@@ -86,6 +88,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Audit (django-auditlog; see docs/audit.md) ---------------------------------------------
+# The correlation id of each entry is the request id set by patients.middleware.
+AUDITLOG_CID_GETTER = "patients.audit.request_id_current"
+AUDITLOG_STORE_JSON_CHANGES = True
 
 # --- Static and uploaded files -------------------------------------------------------------
 STATIC_URL = "static/"

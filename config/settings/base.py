@@ -186,14 +186,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 # --- Logging: structure only, never patient details -----------------------------------------
+# LOG_FILE: also append every line to this file (for a host without a journal; tests read it).
+LOG_FILE = env.str("LOG_FILE", default="")
+_log_file_handler = (
+    {"file": {"class": "logging.FileHandler", "filename": LOG_FILE, "formatter": "plain"}}
+    if LOG_FILE
+    else {}
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        **_log_file_handler,
+    },
+    "root": {
+        "handlers": ["console", *_log_file_handler],
+        "level": env.str("LOG_LEVEL", default="INFO"),
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
     },

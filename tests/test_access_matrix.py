@@ -102,7 +102,7 @@ MATRIX: dict[str, Row] = {
         post=cells(403, therapists_a=302, tb=404),
         kwargs=lambda w: {"public_id": w["patient"].public_id},
     ),
-    "prescriptions:caseload": Row(get=THERAPIST_PAGE),
+    "prescriptions:caseload": Row(get=THERAPIST_PAGE, post=cells(403, therapists_a=302, tb=302)),
     "prescriptions:alert_queue": Row(get=THERAPIST_PAGE),
     "prescriptions:alert_action": Row(
         get=cells(405, anon=405),

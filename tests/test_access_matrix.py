@@ -107,7 +107,7 @@ MATRIX: dict[str, Row] = {
         get=cells(403, therapists_a=200, tb=404, admins=200, adm_b=404),
         kwargs=lambda w: {"public_id": w["patient"].public_id},
     ),
-    "prescriptions:caseload": Row(get=THERAPIST_PAGE),
+    "prescriptions:caseload": Row(get=THERAPIST_PAGE, post=cells(403, therapists_a=302, tb=302)),
     "prescriptions:alert_queue": Row(get=THERAPIST_PAGE),
     "prescriptions:alert_action": Row(
         get=cells(405, anon=405),
@@ -256,6 +256,26 @@ def world(db, django_user_model):
     }
 
 
+def assert_security_headers(response, *, signed_in: bool, where: str) -> None:
+    """Every response carries the content policy (no framing, no inline script), nosniff, a
+    referrer policy and X-Frame-Options; every response to a signed-in person is no-store."""
+    policy = response.headers.get("Content-Security-Policy", "")
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    assert directives.get("frame-ancestors") == ["'none'"], (where, policy)
+    script_src = directives.get("script-src", directives.get("default-src"))
+    assert script_src, (where, policy)
+    assert "'unsafe-inline'" not in script_src, (where, policy)
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+    assert response.headers.get("Referrer-Policy") in {
+        "same-origin",
+        "strict-origin-when-cross-origin",
+        "no-referrer",
+    }, where
+    assert response.headers.get("X-Frame-Options") == "DENY", where
+    if signed_in:
+        assert "no-store" in response.headers.get("Cache-Control", ""), where
+
+
 def statuses(client, world, name: str, method: str) -> dict[str, int]:
     row = MATRIX[name]
     url = reverse(name, kwargs=row.kwargs(world) if row.kwargs else None)
@@ -266,6 +286,7 @@ def statuses(client, world, name: str, method: str) -> dict[str, int]:
             client.force_login(world["users"][role])
         with query_scope.watching(world["users"].get(role)):
             response = client.get(url) if method == "GET" else client.post(url, row.data)
+        assert_security_headers(response, signed_in=role != "anon", where=f"{method} {url} {role}")
         found[role] = response.status_code
     return found
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +64,25 @@ MIDDLEWARE = [
 ]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp), the same in every environment so tests see it ------
+# Scripts and styles come only from our own static files: no inline script or style, no eval.
+# Images may also be data: URIs (Bootstrap's form icons) and blob: URLs (the preview of a picture
+# chosen on the exercise form). No page may be framed, and forms post only back to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 TEMPLATES = [
     {
@@ -173,14 +193,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 # --- Logging: structure only, never patient details -----------------------------------------
+# LOG_FILE: also append every line to this file (for a host without a journal; tests read it).
+LOG_FILE = env.str("LOG_FILE", default="")
+_log_file_handler = (
+    {"file": {"class": "logging.FileHandler", "filename": LOG_FILE, "formatter": "plain"}}
+    if LOG_FILE
+    else {}
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        **_log_file_handler,
+    },
+    "root": {
+        "handlers": ["console", *_log_file_handler],
+        "level": env.str("LOG_LEVEL", default="INFO"),
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
     },

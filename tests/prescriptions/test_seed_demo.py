@@ -3,6 +3,7 @@
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from patients.models import Patient
 from prescriptions.models import Alert, Prescription, RuleEvaluation, StageTransition
@@ -72,6 +73,8 @@ def test_demo_covers_the_clinical_stories(seeded):
 
 def test_demo_logins_work(client, seeded):
     for username in ("admin", "therapist", "therapist2", "patient"):
-        assert client.login(username=username, password="stagewise-demo"), username
+        assert client.login(request=HttpRequest(), username=username, password="stagewise-demo"), (
+            username
+        )
         assert client.get("/", follow=True).status_code == 200
         client.logout()

@@ -220,6 +220,8 @@ STAGEWISE_SIGN_IN_RATE = env.str("STAGEWISE_SIGN_IN_RATE", default="10/m")
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The lock lifts a quarter hour after it began: attempts during it do not prolong it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "patients.sign_in.locked_out"
 AXES_VERBOSE = False

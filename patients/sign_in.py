@@ -74,6 +74,12 @@ def safe_next(request: HttpRequest) -> str:
     return target if allowed else resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
+def with_query(url_name: str, request: HttpRequest) -> str:
+    """The other step's page, keeping this request's query (its ``next``)."""
+    query = request.GET.urlencode()
+    return f"{resolve_url(url_name)}?{query}" if query else resolve_url(url_name)
+
+
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step: the code from the person's authenticator app, accepted once."""
@@ -82,7 +88,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(safe_next(request))
     if not user_has_device(user, confirmed=True):
         if user_is_staff(user):
-            return redirect(f"{resolve_url('two_factor_enrol')}?{request.GET.urlencode()}")
+            return redirect(with_query("two_factor_enrol", request))
         return redirect(safe_next(request))
     form = OneTimeCodeForm(submitted(request))
     if form.is_bound:
@@ -112,7 +118,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     if user_has_device(user, confirmed=True):
         if not passed_second_step(user):
             # Adding a second authenticator must not be a way around the first.
-            return redirect(f"{resolve_url('two_factor_verify')}?{request.GET.urlencode()}")
+            return redirect(with_query("two_factor_verify", request))
         if request.method == "POST":
             messages.info(request, "Two-step sign-in is already on.")
             return redirect(safe_next(request))

@@ -130,3 +130,14 @@ def _staff_force_login_is_otp_verified(monkeypatch):
 
     monkeypatch.setattr(Client, "force_login", force_login)
     monkeypatch.setattr(Client, "unverified_force_login", plain, raising=False)
+
+
+def totp_code(device) -> str:
+    """The code ``device``'s authenticator app shows now (on the test's clock)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"

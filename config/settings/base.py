@@ -200,7 +200,7 @@ STAGEWISE_NUDGE_TIME = env.str("STAGEWISE_NUDGE_TIME", default="19:30")
 # When each therapist's daily digest is written, in the clinic's local time.
 STAGEWISE_DIGEST_TIME = env.str("STAGEWISE_DIGEST_TIME", default="07:30")
 
-# --- Sign-in and sessions (docs/security.md; patients/middleware.py, patients/sign_in.py) -----
+# --- Sign-in and sessions (docs/sign-in.md; patients/middleware.py, patients/sign_in.py) ------
 # One cache per process unless CACHE_URL names a shared one (redis://...): the sign-in rate
 # limit counts in it, so deployments with several processes point it at Redis.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://stagewise")}

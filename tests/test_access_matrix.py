@@ -85,6 +85,9 @@ MATRIX: dict[str, Row] = {
     "home": Row(get=cells(302, anon=200)),
     "login": Row(get=PUBLIC),
     "logout": Row(get=cells(405, anon=405), post=cells(302, anon=302)),
+    # Staff in the matrix have passed the second step (tests/conftest.py); patients have none.
+    "two_factor_verify": Row(get=cells(302), post=cells(302)),
+    "two_factor_enrol": Row(get=cells(200), post=cells(302, patients=400)),
     "password_change": Row(get=cells(200), post=cells(200)),
     "password_change_done": Row(get=cells(200)),
     "password_reset": Row(get=PUBLIC, post=cells(302, anon=302), data={"email": "x@example.com"}),

@@ -129,7 +129,6 @@ class TwoFactorRequiredMiddleware:
         return redirect(f"{resolve_url(target)}?{query}")
 
 
-
 class AuditRequestMiddleware(AuditlogMiddleware):
     """Sets the request id (echoed as ``X-Request-ID``) and auditlog's actor and IP address.
 

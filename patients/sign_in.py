@@ -48,12 +48,14 @@ def client_address(request: HttpRequest) -> str:
 
 
 def too_many_attempts(request: HttpRequest, *, group: str) -> bool:
-    """Whether this address has sent more sign-in attempts than the limit allows this minute
-    (counted in the cache, so the check costs no password hash and no database query)."""
+    """Whether more attempts than the limit allows came this minute: password attempts counted
+    per address, code attempts per signed-in person (counted in the cache, so the check costs
+    no password hash and no database query)."""
+    key = client_address(request) if group == "sign-in" else f"user:{request.user.pk}"
     return is_ratelimited(
         request,
         group=group,
-        key=lambda _group, request: client_address(request),
+        key=lambda _group, _request: key,
         rate=settings.STAGEWISE_SIGN_IN_RATE,
         method="POST",
         increment=True,

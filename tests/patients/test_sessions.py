@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
@@ -95,13 +96,13 @@ def test_signing_in_again_starts_the_clocks_afresh(clinic):
 
 def test_sign_out_is_a_post_and_ends_the_session_on_the_server(clinic):
     client = signed_in(ClinicianFactory(clinic=clinic).user)
-    cookie = client.cookies["sessionid"].value
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert client.get(reverse("logout")).status_code == HTTPStatus.METHOD_NOT_ALLOWED
     assert Session.objects.filter(session_key=cookie).exists()
     client.post(reverse("logout"))
     assert not Session.objects.filter(session_key=cookie).exists()
     replay = Client()
-    replay.cookies["sessionid"] = cookie
+    replay.cookies[settings.SESSION_COOKIE_NAME] = cookie
     assert replay.get(reverse(PAGE)).status_code == HTTPStatus.FOUND
 
 

@@ -153,3 +153,37 @@ def test_the_admin_sign_in_page_is_the_same_guarded_page():
     response = Client().get("/admin/login/?next=/admin/")
     assert response.status_code == HTTPStatus.FOUND
     assert response.url == f"{reverse('login')}?next=/admin/"
+
+
+def spray(count: int, *, forwarded_for: str, remote: str = "10.0.0.2") -> list[int]:
+    """``count`` wrong sign-ins from fresh clients with the given X-Forwarded-For header."""
+    return [
+        Client()
+        .post(
+            reverse("login"),
+            {"username": f"guess{number}", "password": "wrong"},
+            REMOTE_ADDR=remote,
+            HTTP_X_FORWARDED_FOR=forwarded_for,
+        )
+        .status_code
+        for number in range(count)
+    ]
+
+
+def test_a_forged_forwarded_for_header_does_not_dodge_the_limit(db):
+    limit = int(settings.STAGEWISE_SIGN_IN_RATE.split("/")[0])
+    with time_machine.travel(T0, tick=False):
+        spray(limit, forwarded_for="198.51.100.1")
+        assert spray(1, forwarded_for="198.51.100.2") == [HTTPStatus.TOO_MANY_REQUESTS]
+
+
+def test_behind_our_proxy_each_client_address_has_its_own_limit(db, settings):
+    settings.STAGEWISE_TRUSTED_PROXIES = 1
+    limit = int(settings.STAGEWISE_SIGN_IN_RATE.split("/")[0])
+    with time_machine.travel(T0, tick=False):
+        # What the client typed (left) is ignored; what our proxy appended (right) counts.
+        spray(limit, forwarded_for="203.0.113.50, 198.51.100.1")
+        assert spray(1, forwarded_for="203.0.113.51, 198.51.100.1") == [
+            HTTPStatus.TOO_MANY_REQUESTS
+        ]
+        assert spray(1, forwarded_for="198.51.100.2") == [HTTPStatus.OK]

@@ -175,3 +175,19 @@ def test_no_page_but_the_sign_in_ones_opens_to_staff_before_the_second_step(clie
             else:
                 assert response.status_code == HTTPStatus.FOUND, (role, name)
                 assert response.url == step_url("two_factor_enrol", url), (role, name)
+
+
+def test_guessing_codes_is_limited_per_person(device):
+    from django.conf import settings
+
+    limit = int(settings.STAGEWISE_SIGN_IN_RATE.split("/")[0])
+    with time_machine.travel(T0, tick=False):
+        client = password_step("pt")
+        statuses = [
+            client.post(reverse("two_factor_verify"), {"token": f"{n:06d}"}).status_code
+            for n in range(limit + 1)
+        ]
+        assert statuses == [HTTPStatus.BAD_REQUEST] * limit + [HTTPStatus.TOO_MANY_REQUESTS]
+        # Even the right code waits for the next minute.
+        right = client.post(reverse("two_factor_verify"), {"token": totp_code(device)})
+        assert right.status_code == HTTPStatus.TOO_MANY_REQUESTS

@@ -30,6 +30,33 @@ ALLOWED = {
     ("prescriptions/services/outbox.py", "outbox_sweep_stuck", "OutboxMessage"): (
         "Puts stuck outbox messages back to pending: a delivery status, not health data."
     ),
+    ("prescriptions/services/reminders.py", "_record_failure", "Reminder"): (
+        "A failed reminder's status and error reason: delivery bookkeeping."
+    ),
+    ("prescriptions/services/reminders.py", "_mark_sent", "Reminder"): (
+        "A sent reminder's status and time: delivery bookkeeping."
+    ),
+    ("prescriptions/services/reminders.py", "_insert_returning_ids", "connection"): (
+        "One INSERT … ON CONFLICT of reminder rows (PostgreSQL): delivery bookkeeping."
+    ),
+    ("prescriptions/services/reminders.py", "_insert_returning_ids", "cursor"): (
+        "The same INSERT of reminder rows."
+    ),
+    ("prescriptions/services/reminders.py", "_claim_loaded", "connection"): (
+        "Claims one reminder for sending in one UPDATE (PostgreSQL): a delivery status."
+    ),
+    ("prescriptions/services/reminders.py", "_claim_loaded", "cursor"): (
+        "The same claim of one reminder."
+    ),
+    ("prescriptions/services/reminders.py", "_unflushed_status_commits", "connection"): (
+        "SET synchronous_commit for reminder status batches: a session setting, no row."
+    ),
+    ("prescriptions/services/reminders.py", "_unflushed_status_commits", "cursor"): (
+        "The same session setting."
+    ),
+    ("patients/two_factor.py", "totp_device_confirm", "TOTPDevice"): (
+        "Drops a person's unconfirmed authenticator set-ups: sign-in secrets, not health data."
+    ),
 }
 
 

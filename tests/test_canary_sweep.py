@@ -69,14 +69,17 @@ def ok(response, *expected: int) -> None:
 
 @pytest.fixture
 def app_log(tmp_path: Path):
-    """Every record the application logs, at the configured levels, written to a file (what
-    ``LOG_FILE`` does in production)."""
+    """Every record the application logs, down to DEBUG, written to a file (what ``LOG_FILE``
+    does in production, where the level is INFO)."""
     path = tmp_path / "app.log"
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
+    level = root.level
     root.addHandler(handler)
+    root.setLevel(logging.DEBUG)  # stricter than production's INFO: a debug line may not leak
     yield path
+    root.setLevel(level)
     root.removeHandler(handler)
     handler.close()
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from exercises.selectors import protocol_list_published_for_clinic
 from patients.access import patient_required, therapist_required
+from patients.audit import record_access
 from patients.forms import form_status, submitted
 from patients.models import Clinician, Patient
 from patients.selectors import odi_list_for_patient, patient_get_for_clinician
@@ -113,6 +114,7 @@ def caseload(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
 def patient_detail(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
     """One patient's plan, progress chart, stage timeline, ODI history and recent decisions."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
+    record_access(instance=patient)
     prescription = prescription_running_for_patient(patient=patient)
     context: dict[str, object] = {
         "patient": patient,
@@ -269,6 +271,7 @@ def _local_today(patient: Patient) -> dt.date:
 def today(request: HttpRequest, *, patient: Patient) -> HttpResponse:
     """The patient's exercise for today, as prescribed for their current stage."""
     prescription = prescription_running_for_patient(patient=patient)
+    record_access(instance=prescription or patient)
     context: dict[str, object] = {"patient": patient, "prescription": prescription}
     if prescription is not None:
         local_today = _local_today(patient)
@@ -330,6 +333,7 @@ def reminder_settings(request: HttpRequest, *, patient: Patient) -> HttpResponse
 def history(request: HttpRequest, *, patient: Patient) -> HttpResponse:
     """The patient's own progress: pain and how far symptoms reach, and the stages reached."""
     prescription = _running(patient)
+    record_access(instance=prescription)
     context = {
         "prescription": prescription,
         "series": history_series(prescription=prescription),
@@ -392,6 +396,7 @@ def session_log(request: HttpRequest, *, patient: Patient) -> HttpResponse:
 def decision(request: HttpRequest, evaluation_id: int, *, patient: Patient) -> HttpResponse:
     """What the rules decided, in plain words; the emergency message cannot be missed."""
     evaluation = evaluation_get_for_patient(patient=patient, evaluation_id=evaluation_id)
+    record_access(instance=evaluation)
     outcome = rules.Outcome[evaluation.outcome]
     context = {
         "evaluation": evaluation,

@@ -18,6 +18,7 @@ import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from sms import Message as TextMessage
 
 
@@ -41,9 +42,17 @@ def delivery_error_reason(exc: BaseException) -> str:
     return reason[:300]
 
 
-def email_deliver(*, subject: str, body: str, to: list[str]) -> None:
-    """Send one e-mail through Django's configured backend; raises on failure."""
-    EmailMessage(subject, body, to=to).send()
+def email_deliver(
+    *, subject: str, body: str, to: list[str], connection: BaseEmailBackend | None = None
+) -> None:
+    """Send one e-mail through Django's configured backend; raises on failure.
+
+    ``connection``, when given, is opened if need be and left open for the next message, so a
+    batch pays for one SMTP handshake instead of one per message.
+    """
+    if connection is not None:
+        connection.open()
+    EmailMessage(subject, body, to=to, connection=connection).send()
 
 
 def text_message_deliver(*, body: str, to: str) -> None:

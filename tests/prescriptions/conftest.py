@@ -17,6 +17,11 @@ from prescriptions.services import (
     session_log_create,
 )
 
+# Real processes for the worker and fault tests: an SMTP sink, a private Redis, workers, beat.
+from tests.support.fixtures import redis_server, smtp_sink, start_beat, start_worker
+
+__all__ = ["redis_server", "smtp_sink", "start_beat", "start_worker"]
+
 ZONE = zoneinfo.ZoneInfo("Europe/London")
 # A fixed clock far enough in the past that simulated days never reach the real "now".
 START = dt.datetime(2026, 3, 2, 8, 0, tzinfo=ZONE)

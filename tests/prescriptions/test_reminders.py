@@ -89,8 +89,9 @@ def test_a_missed_tick_is_caught_up_within_the_window(late, created):
 def test_the_pass_costs_a_fixed_number_of_queries(django_assert_num_queries):
     for zone in ("Europe/London", "Europe/Dublin", "Africa/Casablanca", "Atlantic/Reykjavik"):
         plan(zone, ["09:00", "08:00"])
-    # Savepoint, prescriptions, log counts, existing keys, insert, keys again, release.
-    with django_assert_num_queries(7):
+    # PostgreSQL: savepoint, prescriptions, log counts, INSERT … RETURNING, release.
+    # SQLite: the same with the existing keys read before and after a plain insert.
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 7):
         report = reminders_materialise(now=NOW)
     assert report.created == 4
 

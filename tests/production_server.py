@@ -14,9 +14,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.db import connection
 
@@ -209,9 +210,19 @@ class ProxiedVisitor:
         assert token, (page.status, page.body[:2000])
         return self._send("POST", path, urlencode({"csrfmiddlewaretoken": token.group(1), **data}))
 
-    def sign_in(self, username: str, password: str) -> None:
+    def sign_in(
+        self, username: str, password: str, *, code: Callable[[], str] | None = None
+    ) -> None:
+        """The sign-in form, then (staff) the authenticator code step the site sends them to."""
         reply = self.submit("/accounts/login/", {"username": username, "password": password})
         assert reply.status == 302, reply.body[:2000]
+        if code is None:
+            return
+        step = urlsplit(self.get("/").headers.get("Location", ""))
+        if step.path.startswith("/accounts/two-step/"):
+            path = step.path + (f"?{step.query}" if step.query else "")
+            reply = self.submit(path, {"token": code()})
+            assert reply.status == 302, reply.body[:2000]
 
 
 @dataclass

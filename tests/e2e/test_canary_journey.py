@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from tests.canaries import Canaries, digits_canary, urls_in_text
-from tests.e2e.test_journeys import log_a_set, sign_in
+from tests.e2e.test_journeys import log_a_set, sign_in, with_authenticator
 from tests.factories import ClinicianFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +35,7 @@ def app_log(tmp_path):
 
 def test_a_browser_journey_leaks_no_canary(live_server, browser, app_log, capsys):
     call_command("seed_catalog", verbosity=0)
-    ClinicianFactory(user=UserFactory(username="pt"))
+    ClinicianFactory(user=with_authenticator(UserFactory(username="pt")))
     canaries = Canaries()
     requested: list[str] = []
     mail.outbox = []

@@ -8,13 +8,16 @@ from the manifest. Every line gunicorn and the app write goes to a log file the 
 
 import http.client
 import os
+import re
 import secrets
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from django.db import connection
 
@@ -163,6 +166,106 @@ class ProductionServer:
         reply = Reply(response.status, response.headers, response.read().decode(errors="replace"))
         conn.close()
         return reply
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass
+class ProxiedVisitor:
+    """One browser talking to the production server through the proxy: keeps its cookies and
+    posts forms with their CSRF token, as a browser does."""
+
+    server: ProductionServer
+    cookies: dict[str, str] = field(default_factory=dict)
+    paths: list[str] = field(default_factory=list)
+
+    def _send(self, method: str, path: str, body: str | None = None) -> Reply:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers |= {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": f"https://{HOST}",
+                "Referer": f"https://{HOST}{path}",
+            }
+        reply = self.server.request(method, path, headers=headers, body=body)
+        self.paths.append(path)
+        for name, header in reply.cookies().items():
+            self.cookies[name] = header.split(";", 1)[0].split("=", 1)[1]
+        if "Location" in reply.headers:
+            self.paths.append(reply.headers["Location"])
+        return reply
+
+    def get(self, path: str) -> Reply:
+        return self._send("GET", path)
+
+    def submit(self, path: str, data: dict[str, str], *, form_page: str | None = None) -> Reply:
+        """Open the page holding the form (``form_page``, default ``path``) for its CSRF token,
+        then post ``data`` to ``path``."""
+        page = self.get(form_page or path)
+        token = CSRF_FIELD.search(page.body)
+        assert token, (page.status, page.body[:2000])
+        return self._send("POST", path, urlencode({"csrfmiddlewaretoken": token.group(1), **data}))
+
+    def sign_in(
+        self, username: str, password: str, *, code: Callable[[], str] | None = None
+    ) -> None:
+        """The sign-in form, then (staff) the authenticator code step the site sends them to."""
+        reply = self.submit("/accounts/login/", {"username": username, "password": password})
+        assert reply.status == 302, reply.body[:2000]
+        if code is None:
+            return
+        step = urlsplit(self.get("/").headers.get("Location", ""))
+        if step.path.startswith("/accounts/two-step/"):
+            path = step.path + (f"?{step.query}" if step.query else "")
+            reply = self.submit(path, {"token": code()})
+            assert reply.status == 302, reply.body[:2000]
+
+
+@dataclass
+class ProductionWorker:
+    """A Celery worker with the production settings beside the server (same database, the
+    configured Redis broker), its output and log file kept for the tests to read."""
+
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "ProductionWorker":
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.alive():
+            assert self.process is not None
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -5,29 +5,40 @@ subject or body, in any text message, or in any URL the app requested, rendered 
 """
 
 import datetime as dt
+import email
+import email.policy
 import logging
 import re
+import time
 import uuid
 from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 import sms
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from config.celery_app import app as celery_app
 from exercises.models import Protocol
 from patients.models import Intake, Patient
 from patients.red_flags import INTAKE_QUESTIONS
 from prescriptions.forms import OVERRIDABLE
-from prescriptions.models import Alert, OutboxMessage, Reminder, SessionLog
+from prescriptions.models import Alert, OutboxMessage, Prescription, Reminder, SessionLog
+from prescriptions.services import prescription_create
 from prescriptions.services.digests import pt_digests_write
 from prescriptions.services.reminders import slot_instant
 from prescriptions.tasks import reminders_dispatch_task
 from tests.canaries import Canaries, urls_in_html, urls_in_text
-from tests.factories import ClinicianFactory
+from tests.conftest import totp_code
+from tests.factories import ClinicianFactory, PatientFactory, UserFactory
+from tests.prescriptions.conftest import make_intake
+from tests.production_server import ProductionServer, ProductionWorker, ProxiedVisitor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,14 +71,17 @@ def ok(response, *expected: int) -> None:
 
 @pytest.fixture
 def app_log(tmp_path: Path):
-    """Every record the application logs, at the configured levels, written to a file (what
-    ``LOG_FILE`` does in production)."""
+    """Every record the application logs, down to DEBUG, written to a file (what ``LOG_FILE``
+    does in production, where the level is INFO)."""
     path = tmp_path / "app.log"
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
+    level = root.level
     root.addHandler(handler)
+    root.setLevel(logging.DEBUG)  # stricter than production's INFO: a debug line may not leak
     yield path
+    root.setLevel(level)
     root.removeHandler(handler)
     handler.close()
 
@@ -177,7 +191,7 @@ def test_no_canary_in_logs_emails_texts_or_urls(app_log, django_user_model, caps
         ),
         HTTPStatus.FOUND,
     )
-    assert phone.login(username=email.lower(), password=PASSWORD)
+    ok(phone.post(reverse("login"), {"username": email.lower(), "password": PASSWORD}), 302)
     ok(phone.get(reverse("home"), follow=True))
     ok(
         phone.post(
@@ -311,3 +325,136 @@ def test_the_scanner_finds_a_canary_however_it_is_written():
     canaries.scan("e-mails", "body", f"Call 44123456789012 about {number}")
     assert len(canaries.found) == 4, canaries.found
     assert canaries.scanned == {"log lines": 2, "e-mails": 1, "text messages": 0, "URLs": 3}
+
+
+@pytest.fixture
+def production(tmp_path):
+    """gunicorn and a Celery worker with the production settings, on the test database and
+    the configured Redis, each writing its own log file and LOG_FILE."""
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    extra_env = {"LOG_FILE": str(tmp_path / "web-app.log"), "EMAIL_URL": f"filemail:///{mail_dir}"}
+    server = ProductionServer(tmp_path, extra_env=extra_env)
+    server.start()
+    worker_env = {**server.env, "LOG_FILE": str(tmp_path / "worker-app.log")}
+    worker = ProductionWorker(worker_env, tmp_path / "worker.log").start()
+    yield server, worker
+    worker.stop()
+    server.stop()
+
+
+@pytest.fixture
+def queued_tasks():
+    """Tasks the test queues go through the broker to the worker, not run in this process."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+def wait_for(condition, worker: ProductionWorker, what: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert worker.alive(), worker.log_text()
+        assert time.monotonic() < deadline, f"{what} did not happen:\n{worker.log_text()}"
+        time.sleep(0.25)  # polling the database for the worker's result
+
+
+def production_user(username: str):
+    """A user whose password production can check (the test settings hash with MD5)."""
+    user = UserFactory(username=username)
+    hasher = PBKDF2PasswordHasher()
+    user.password = hasher.encode(PASSWORD, hasher.salt())
+    user.save(update_fields=["password"])
+    return user
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_no_canary_in_the_web_servers_or_the_workers_logs(production, queued_tasks, capsys):
+    """The same sweep on real processes: gunicorn serves the therapist and the patient through
+    the proxy, the worker relays the urgent notice and sends a reminder (e-mail written to files,
+    scanned like the others); every line of gunicorn's, the worker's and both LOG_FILEs is
+    scanned."""
+    server, worker = production
+    call_command("seed_catalog", verbosity=0)
+    protocol = Protocol.objects.get(slug="lumbar-flexion-progression")
+    canaries = Canaries()
+    therapist = ClinicianFactory(user=production_user("pt"))
+    device = TOTPDevice.objects.create(user=therapist.user, name="phone", confirmed=True)
+    patient = PatientFactory(
+        clinic=therapist.clinic,
+        primary_clinician=therapist,
+        first_name=canaries.add("patient.first_name"),
+        last_name=canaries.add("patient.last_name"),
+        email=f"{canaries.add('patient.email_local_part')}@example.com",
+        phone=canaries.add("patient.phone", "+44" + str(uuid.uuid4().int)[:10]),
+        timezone=ZONE,
+        user=production_user("pat"),
+    )
+    make_intake(
+        therapist,
+        patient,
+        notes=canaries.add("intake.notes"),
+        plan_note=canaries.add("intake.plan_note"),
+        now=timezone.now() - dt.timedelta(days=1),
+    )
+    prescription = prescription_create(
+        clinician=therapist, patient=patient, protocol=protocol, now=timezone.now()
+    )
+    prescription.reminder_consent = True
+    prescription.reminder_times = ["08:00"]
+    prescription.save(update_fields=["reminder_consent", "reminder_times"])
+
+    desk = ProxiedVisitor(server)
+    desk.sign_in("pt", PASSWORD, code=lambda: totp_code(device))
+    search = {"q": canaries.by_field["patient.last_name"], "everyone": "on"}
+    assert desk.submit("/pt/", search).status == HTTPStatus.FOUND
+    assert str(patient.public_id) in desk.get("/pt/?everyone=on").body
+    assert desk.get(f"/pt/patients/{patient.public_id}/").status == HTTPStatus.OK
+
+    phone = ProxiedVisitor(server)
+    phone.sign_in("pat", PASSWORD)
+    assert phone.get("/me/").status == HTTPStatus.OK
+    logged = phone.submit("/me/log/", session_answers(ces_saddle="True"))
+    assert logged.status == HTTPStatus.FOUND, logged.body[:2000]
+    assert phone.get(logged.headers["Location"]).status == HTTPStatus.OK
+    assert desk.get("/pt/alerts/").status == HTTPStatus.OK
+
+    notice = OutboxMessage.objects.get(kind=OutboxMessage.Kind.URGENT_PT_NOTICE)
+    wait_for(
+        lambda: OutboxMessage.objects.get(pk=notice.pk).status == OutboxMessage.Status.SENT,
+        worker,
+        "the urgent notice",
+    )
+    # The red flag suspended the programme; a reminder needs an active one.
+    Prescription.objects.filter(pk=prescription.pk).update(status=Prescription.Status.ACTIVE)
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    reminders_dispatch_task.delay(slot_instant(tomorrow, "08:00", ZONE).isoformat())
+    wait_for(
+        lambda: Reminder.objects.filter(status=Reminder.Status.SENT).exists(),
+        worker,
+        "the reminder",
+    )
+    worker.stop()
+    server.stop()
+
+    canaries.scan_urls("gunicorn request or redirect", desk.paths + phone.paths)
+    for path in (server.log_path, worker.log_path, *server.tmp_path.glob("*-app.log")):
+        canaries.scan_log(path.name, path.read_text(errors="replace"))
+    for path in sorted((server.tmp_path / "mail").iterdir()):
+        for raw in path.read_bytes().split(b"-" * 79):
+            if not raw.strip():
+                continue
+            message = email.message_from_bytes(raw.strip(), policy=email.policy.default)
+            body = message.get_body(preferencelist=("plain",))
+            text = body.get_content() if body is not None else ""
+            canaries.scan("e-mails", path.name, f"{message['Subject']}\n{text}")
+            canaries.scan_urls("link in an e-mail", urls_in_text(text))
+    assert canaries.scanned["e-mails"] >= 2  # the urgent notice and the reminder
+    worker_lines = worker.log_text()
+    assert re.search(r"reminder.* sent", worker_lines), worker_lines
+    assert "GET /pt/patients/" in server.log_text()  # the access log is among the lines
+    with capsys.disabled():
+        print("\n" + canaries.report() + " (gunicorn, Celery worker, LOG_FILEs)")
+    assert canaries.found == []

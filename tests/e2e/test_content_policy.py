@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from exercises.models import Protocol
 from prescriptions.services import prescription_create
-from tests.e2e.test_journeys import PASSWORD, sign_in
+from tests.e2e.test_journeys import PASSWORD, sign_in, with_authenticator
 from tests.factories import ClinicianFactory, PatientFactory, UserFactory
 from tests.prescriptions.conftest import at, good_days, make_intake
 
@@ -44,17 +44,22 @@ def watch_policy(page) -> list[str]:
 def world():
     call_command("seed_catalog", verbosity=0)
     protocol = Protocol.objects.get(slug="lumbar-flexion-progression")
-    therapist = ClinicianFactory(user=UserFactory(username="pt"))
+    therapist = ClinicianFactory(user=with_authenticator(UserFactory(username="pt")))
     ClinicianFactory(
-        clinic=therapist.clinic, role="clinic_admin", user=UserFactory(username="boss")
+        clinic=therapist.clinic,
+        role="clinic_admin",
+        user=with_authenticator(UserFactory(username="boss")),
     )
+    ClinicianFactory(clinic=therapist.clinic, user=UserFactory(username="newcomer"))
     patient = PatientFactory(
         clinic=therapist.clinic, primary_clinician=therapist, user=UserFactory(username="pat")
     )
     make_intake(therapist, patient)
     prescription_create(clinician=therapist, patient=patient, protocol=protocol, now=at(0, 8))
     good_days(patient, 0, 2)
-    get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    with_authenticator(
+        get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    )
     return {"patient": patient}
 
 
@@ -65,6 +70,7 @@ def visit_all(page, base_url: str, username: str, paths: list[str]) -> list[str]
         response = page.goto(base_url + path)
         assert response is not None
         assert response.status == 200, path
+        assert page.url == base_url + path, (path, page.url)  # not sent elsewhere
         page.wait_for_load_state("load")
     return paths
 
@@ -90,6 +96,7 @@ def test_every_roles_main_pages_load_without_a_policy_violation(live_server, bro
             "/catalog/exercises/new/",
             "/catalog/protocols/new/",
         ],
+        "newcomer": ["/accounts/two-step/set-up/"],  # staff without an authenticator yet
         "root": [
             "/admin/",
             "/admin/patients/patient/",

@@ -76,7 +76,12 @@ def test_first_set_of_the_day_asks_the_safety_questions(client, live, patient):
     page = client.get(reverse("prescriptions:session_log"))
     assert page.status_code == HTTPStatus.OK
     assert b"back passage" in page.content
-    log(patient, timezone.now() - dt.timedelta(minutes=20))
+    # Twenty minutes ago, but never before the patient's local midnight: it must be today's set.
+    now = timezone.now()
+    midnight = timezone.localtime(now, zoneinfo.ZoneInfo(patient.timezone)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    log(patient, max(now - dt.timedelta(minutes=20), midnight))
     assert b"back passage" not in client.get(reverse("prescriptions:session_log")).content
 
 

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, resolve_url
 from django.utils import timezone
 from django_otp import user_has_device
 
+from .addresses import client_address
 from .audit import request_id_current, requester_end, requester_start
 from .selectors import user_is_staff
 
@@ -132,13 +133,14 @@ class TwoFactorRequiredMiddleware:
 class AuditRequestMiddleware(AuditlogMiddleware):
     """Sets the request id (echoed as ``X-Request-ID``) and auditlog's actor and IP address.
 
-    The IP address is ``REMOTE_ADDR``: an ``X-Forwarded-For`` header is only as honest as the
-    client that sent it, so a proxy in front must set ``REMOTE_ADDR`` itself (docs/audit.md).
+    The IP address is the one the sign-in limits use (``client_address``): ``REMOTE_ADDR``, or
+    with ``STAGEWISE_TRUSTED_PROXIES`` set, what our own proxy saw; a client-typed
+    ``X-Forwarded-For`` is never believed (docs/audit.md).
     """
 
     @staticmethod
     def _get_remote_addr(request: HttpRequest) -> str | None:
-        return request.META.get("REMOTE_ADDR")
+        return client_address(request)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = requester_start(request)

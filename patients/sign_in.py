@@ -5,8 +5,6 @@ address sends too many attempts), then django-axes (a username locked out from t
 refused before the hash), then the password, then the authenticator code.
 """
 
-import ipaddress
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -18,33 +16,11 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_ratelimit.core import is_ratelimited
 
+from .addresses import client_address
 from .forms import OneTimeCodeForm, form_status, submitted
 from .middleware import passed_second_step
 from .selectors import user_is_staff
 from .two_factor import totp_device_confirm, totp_device_pending, totp_qr_svg, totp_secret
-
-
-def client_address(request: HttpRequest) -> str:
-    """The address a sign-in came from, for the rate limit and the lockout.
-
-    ``REMOTE_ADDR`` unless ``STAGEWISE_TRUSTED_PROXIES`` says how many proxies of ours stand in
-    front of the app (a TLS-terminating proxy: 1); then the address the outermost of them saw,
-    read from the right of ``X-Forwarded-For``. Entries further left are typed by the client
-    and never trusted, so rotating a forged header dodges neither the limit nor the lockout.
-    """
-    remote = request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 (a bucket, not a bind)
-    hops = settings.STAGEWISE_TRUSTED_PROXIES
-    if hops <= 0:
-        return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [part for part in forwarded if part]
-    if not forwarded:
-        return remote
-    candidate = forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return remote
 
 
 def too_many_attempts(request: HttpRequest, *, group: str) -> bool:

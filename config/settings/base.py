@@ -258,7 +258,7 @@ STAGEWISE_SIGN_IN_RATE = env.str("STAGEWISE_SIGN_IN_RATE", default="10/m")
 # How many proxies of ours stand in front of the app and append to X-Forwarded-For (1 behind a
 # TLS-terminating proxy). 0: the client's address is REMOTE_ADDR and the header is ignored.
 STAGEWISE_TRUSTED_PROXIES = env.int("STAGEWISE_TRUSTED_PROXIES", default=0)
-AXES_CLIENT_IP_CALLABLE = "patients.sign_in.client_address"
+AXES_CLIENT_IP_CALLABLE = "patients.addresses.client_address"
 # django-axes: five wrong passwords for one username from one address lock that pair out for
 # a quarter of an hour; never for good, so nobody can lock a therapist out of the clinic.
 AXES_FAILURE_LIMIT = 5

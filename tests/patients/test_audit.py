@@ -258,6 +258,22 @@ def test_a_request_id_that_is_not_an_opaque_token_is_replaced(client, world):
     assert entry.cid.isalnum()
 
 
+@pytest.mark.parametrize(
+    ("trusted_proxies", "recorded"),
+    [(0, "127.0.0.1"), (1, "203.0.113.7")],
+)
+def test_the_address_recorded_is_the_one_our_proxy_saw(
+    client, world, settings, trusted_proxies, recorded
+):
+    """A client-typed ``X-Forwarded-For`` entry is never recorded; behind our one proxy, the
+    address it appended is."""
+    settings.STAGEWISE_TRUSTED_PROXIES = trusted_proxies
+    client.force_login(world["therapist"].user)
+    url = reverse("prescriptions:patient_detail", args=[world["patient"].public_id])
+    client.get(url, headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7"})
+    assert LogEntry.objects.get(action=ACTIONS.ACCESS).remote_addr == recorded
+
+
 def test_the_access_log_shows_who_looked(client, world):
     patient, therapist = world["patient"], world["therapist"]
     colleague = ClinicianFactory(clinic=patient.clinic)

@@ -98,6 +98,7 @@ def test_a_worker_killed_mid_batch_of_10000_loses_and_doubles_nothing(
         lambda: smtp_sink.total() >= BATCH // 5, timeout=900, what="a fifth sent", alive=(first,)
     )
     killed_at = timezone.now()
+    killed_after = time.monotonic() - started
     first.kill()  # SIGKILL to the worker and its two pool processes at once
     crashes = first.concurrency
     sent_before_kill = smtp_sink.total()
@@ -112,15 +113,24 @@ def test_a_worker_killed_mid_batch_of_10000_loses_and_doubles_nothing(
     )
     # What the dead worker held: rows claimed (maybe sent, not marked) and messages taken from
     # the queue but never acknowledged. The beat's sweep, five minutes on, frees the first and
-    # re-queues every pending row.
+    # re-queues pending rows (a bounded number per run; beat runs it again until none is left).
     freed = reminders_sweep_stuck(now=timezone.now() + SWEEP_AGE)
-    with tasks_sent_to(redis_server.url()):
-        reminders_sweep_task.delay()
-    wait_for(lambda: sent_count() == BATCH, timeout=300, what="all sent", alive=(second,))
+    for _sweep in range(5):
+        with tasks_sent_to(redis_server.url()):
+            reminders_sweep_task.delay()
+        wait_for(
+            stable(lambda: settled(BATCH, killed_at, lambda: queue.llen("celery"))),
+            timeout=300,
+            what="the sweep's re-queued reminders handled",
+            alive=(second,),
+        )
+        if sent_count() == BATCH:
+            break
     took = time.monotonic() - started
     print(
-        f"\n{BATCH} reminders: rows of patients written in {created_in:.1f} s, all sent after "
-        f"{took:.1f} s; killed after {sent_before_kill} sent; {freed} freed by the sweep; "
+        f"\n{BATCH} reminders: patients written in {created_in:.1f} s; worker killed at "
+        f"{killed_after:.1f} s after {sent_before_kill} sent; all sent at {took:.1f} s "
+        f"({BATCH / (took - created_in):.0f}/s); {freed} freed by the sweep; "
         f"{smtp_sink.duplicates()} duplicate(s) at the sink"
     )
     assert freed <= crashes

@@ -7,6 +7,7 @@ delivered twice number no more than the crashes that could fall between a send a
 """
 
 import datetime as dt
+import re
 import time
 import uuid
 from http import HTTPStatus
@@ -310,30 +311,33 @@ def test_a_5xx_answer_fails_the_reminder_at_once_with_its_reason_and_no_retry(
     assert smtp_sink.refused(550) == dict.fromkeys(population.emails, 1)
     assert smtp_sink.total() == 0
     log = worker.logfile.read_text()
+    assert re.search(r"send\w*_task\[[-0-9a-f]+\] succeeded", log), "no send task ran"
     assert " retry: " not in log
-    assert log.count("reminder_send_task") >= 3
 
 
 def test_a_mail_server_that_hangs_times_out_and_is_retried(redis_server, smtp_sink, start_worker):
     smtp_sink.mode = Mode.HANG
     worker = start_worker(redis_server.url(), email_timeout=2)
     population = dispatch_through(redis_server.url())
+    timed_out = {"SMTPServerDisconnected", "TimeoutError"}
+    # A send that times out breaks the connection; reminders after it wait for the retry too.
     wait_for(
         lambda: (
-            set(smtp_sink.refused(0)) == population.emails
+            smtp_sink.refused(0)
             and rows_with(Reminder.Status.PENDING, 3)()
+            and Reminder.objects.filter(last_error__in=timed_out).exists()
         ),
         timeout=60,
-        what="every reminder timed out and back to pending",
+        what="a reminder timed out and every one back to pending",
         alive=(worker,),
     )
-    reasons = set(Reminder.objects.values_list("last_error", flat=True))
-    assert reasons <= {"SMTPServerDisconnected", "TimeoutError"}, reasons
+    assert set(Reminder.objects.values_list("last_error", flat=True)) <= {*timed_out, ""}
     assert smtp_sink.total() == 0
 
     smtp_sink.mode = Mode.ACCEPT
     wait_for(
         rows_with(Reminder.Status.SENT, 3), timeout=90, what="all sent on retry", alive=(worker,)
     )
-    assert all(r.attempts >= 2 for r in Reminder.objects.all())
+    assert all(r.attempts >= 2 for r in Reminder.objects.exclude(last_error=""))
+    assert " retry: Retry in " in worker.logfile.read_text()
     assert_nothing_lost_or_doubled(population, smtp_sink, crashes=0)

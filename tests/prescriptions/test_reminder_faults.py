@@ -7,7 +7,9 @@ delivered twice number no more than the crashes that could fall between a send a
 """
 
 import datetime as dt
+import os
 import re
+import signal
 import time
 import uuid
 from http import HTTPStatus
@@ -33,6 +35,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 # A batch the size the issue names; the workers are killed once a fifth of it has been sent.
 BATCH = 10_000
+# Pool processes killed under a running worker: a smaller batch does.
+POOL_BATCH = 1_000
 # The age at which the beat's five-minute sweep frees a row stuck in "sending".
 SWEEP_AGE = dt.timedelta(minutes=5, seconds=1)
 
@@ -98,9 +102,9 @@ def test_a_worker_killed_mid_batch_of_10000_loses_and_doubles_nothing(
     wait_for(
         lambda: smtp_sink.total() >= BATCH // 5, timeout=900, what="a fifth sent", alive=(first,)
     )
-    killed_at = timezone.now()
-    killed_after = time.monotonic() - started
     first.kill()  # SIGKILL to the worker and its two pool processes at once
+    killed_at = timezone.now()  # every row claimed before this was claimed by the dead worker
+    killed_after = time.monotonic() - started
     crashes = first.concurrency
     sent_before_kill = smtp_sink.total()
     assert 0 < sent_count() < BATCH
@@ -136,6 +140,50 @@ def test_a_worker_killed_mid_batch_of_10000_loses_and_doubles_nothing(
     )
     assert freed <= crashes
     assert_nothing_lost_or_doubled(population, smtp_sink, crashes=crashes)
+
+
+def test_pool_processes_killed_mid_task_have_their_tasks_redelivered_at_once(
+    redis_server, smtp_sink, start_worker
+):
+    """``reject_on_worker_lost``: when a pool process dies, its task goes back to the queue
+    (instead of being acknowledged as failed), so its pending reminders need no sweep."""
+    queue = redis.Redis.from_url(redis_server.url())
+    now = timezone.now()
+    population = patients_with_a_reminder_due(count=POOL_BATCH, now=now)
+    worker = start_worker(redis_server.url(), pool="prefork", concurrency=2)
+    with tasks_sent_to(redis_server.url()):
+        reminders_dispatch_task.delay(now.isoformat())
+    wait_for(
+        lambda: smtp_sink.total() >= POOL_BATCH // 5,
+        timeout=600,
+        what="a fifth sent",
+        alive=(worker,),
+    )
+    children = worker.children()
+    assert len(children) == 2
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    # Rows claimed before this were claimed by the dead processes (the pool takes far longer
+    # to start new ones).
+    killed_at = timezone.now()
+    assert 0 < sent_count() < POOL_BATCH
+
+    wait_for(
+        stable(lambda: settled(POOL_BATCH, killed_at, lambda: queue.llen("celery"))),
+        timeout=600,
+        what="the worker's new pool processes to drain the queue",
+        alive=(worker,),
+    )
+    assert "WorkerLostError" in worker.logfile.read_text()
+    # Nothing waits for the sweep but rows a dead process had claimed (one each at most).
+    assert not Reminder.objects.filter(status=Reminder.Status.PENDING).exists()
+    assert Reminder.objects.filter(status=Reminder.Status.SENDING).count() <= len(children)
+
+    reminders_sweep_stuck(now=timezone.now() + SWEEP_AGE)
+    with tasks_sent_to(redis_server.url()):
+        reminders_sweep_task.delay()
+    wait_for(lambda: sent_count() == POOL_BATCH, timeout=120, what="all sent", alive=(worker,))
+    assert_nothing_lost_or_doubled(population, smtp_sink, crashes=len(children))
 
 
 # --- (b) SIGTERM mid-batch: a warm shutdown ----------------------------------------------------

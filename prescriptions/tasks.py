@@ -98,16 +98,26 @@ def reminders_send_batch_task(self: Any, reminder_ids: list[int]) -> dict[str, i
 def reminders_queue(reminder_ids: Sequence[int], *, on_commit: bool = False) -> int:
     """Queue reminders for sending in batches of ``SEND_BATCH_SIZE``; how many tasks.
 
-    ``on_commit`` waits for the current transaction to commit, so a worker never looks for a
-    row it cannot see yet.
+    All batches go through one broker connection, and each message is labelled with its size
+    rather than a printout of its ids, which at 100,000 reminders saves seconds. ``on_commit``
+    waits for the current transaction to commit, so a worker never looks for a row it cannot
+    see yet; should the broker be down then, the rows stay pending for the sweep.
     """
     ids = list(reminder_ids)
     batches = [ids[i : i + SEND_BATCH_SIZE] for i in range(0, len(ids), SEND_BATCH_SIZE)]
-    for batch in batches:
-        if on_commit:
-            task_queue_on_commit(reminders_send_batch_task, batch)
-        else:
-            reminders_send_batch_task.delay(batch)
+
+    def publish() -> None:
+        with reminders_send_batch_task.app.producer_or_acquire() as producer:
+            for batch in batches:
+                reminders_send_batch_task.apply_async(  # type: ignore[call-arg]  # not in the stubs
+                    args=(batch,), argsrepr=f"[{len(batch)} reminder ids]", producer=producer
+                )
+
+    if batches and on_commit:
+        publish.__qualname__ = f"{reminders_send_batch_task.name}.apply_async"
+        transaction.on_commit(publish, robust=True)
+    elif batches:
+        publish()
     return len(batches)
 
 

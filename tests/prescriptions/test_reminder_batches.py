@@ -219,11 +219,12 @@ def test_the_batch_task_hands_what_time_left_to_a_new_task():
 
 
 def test_reminders_are_queued_in_batches():
-    with mock.patch.object(tasks.reminders_send_batch_task, "delay") as delay:
+    with mock.patch.object(tasks.reminders_send_batch_task, "apply_async") as apply_async:
         assert tasks.reminders_queue(range(1, 2 * SEND_BATCH_SIZE + 51)) == 3
-    sizes = [len(call.args[0]) for call in delay.call_args_list]
-    assert sizes == [SEND_BATCH_SIZE, SEND_BATCH_SIZE, 50]
-    assert delay.call_args_list[2].args[0][-1] == 2 * SEND_BATCH_SIZE + 50
+    batches = [call.kwargs["args"][0] for call in apply_async.call_args_list]
+    assert [len(batch) for batch in batches] == [SEND_BATCH_SIZE, SEND_BATCH_SIZE, 50]
+    assert [i for batch in batches for i in batch] == list(range(1, 2 * SEND_BATCH_SIZE + 51))
+    assert apply_async.call_args_list[2].kwargs["argsrepr"] == "[50 reminder ids]"
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from .audit import requester_bind
 from .models import Clinician
 from .selectors import clinician_for_user, patient_for_user
 
@@ -31,6 +32,7 @@ def role_required(
             record = resolve(request.user)
             if record is None or not allowed(record):
                 raise PermissionDenied
+            requester_bind(record)
             return view(request, *args, **{keyword: record}, **kwargs)
 
         return wrapper

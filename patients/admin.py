@@ -1,12 +1,43 @@
 """Admin for clinics, staff, patients and assessments. Clinical records cannot be deleted here."""
 
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
 from django.contrib import admin
 
+from .audit import record_access
 from .models import Clinic, Clinician, Intake, OdiAssessment, Patient, RedFlagScreen
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
-    """Health data is archived, never deleted: the delete action and button are withdrawn."""
+    """Health data is archived, never deleted: the delete action and button are withdrawn.
+
+    Opening a record's page here is a view of the patient's record, so it is audited.
+    """
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def get_object(self, request, object_id, from_field=None):  # type: ignore[no-untyped-def]
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "GET":
+            record_access(instance=obj)
+        return obj
+
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AuditEntryAdmin(LogEntryAdmin):
+    """The audit trail: read-only, never added to, changed or deleted by hand (docs/audit.md)."""
+
+    actions = None
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

@@ -6,6 +6,7 @@ import zoneinfo
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.core.validators import RegexValidator
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -201,3 +202,18 @@ class RuleDefaultsForm(forms.Form):
     def thresholds(self) -> dict[str, int]:
         """The rule thresholds alone, without the reminder times."""
         return {name: self.cleaned_data[name] for name in RULE_DEFAULT_RANGES}
+
+
+class OneTimeCodeForm(forms.Form):
+    """The six-digit code an authenticator app shows."""
+
+    token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        min_length=6,
+        max_length=8,
+        strip=True,
+        validators=[RegexValidator(r"^\d+$", _("Type the digits your authenticator app shows."))],
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

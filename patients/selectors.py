@@ -68,3 +68,13 @@ def clinician_get_for_admin(*, admin: Clinician, clinician_id: int) -> Clinician
         return clinician_list_for_clinic(clinic=admin.clinic).get(pk=clinician_id)
     except Clinician.DoesNotExist as exc:
         raise Http404("No such member of staff.") from exc
+
+
+def user_is_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether a signed-in person works for a clinic or runs the site (therapists, clinic
+    admins, superusers): they sign in with a second factor and have the shorter sessions."""
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_superuser", False) or getattr(user, "is_staff", False):
+        return True
+    return Clinician.objects.filter(user_id=user.pk, is_active=True).exists()

@@ -250,11 +250,13 @@ def invitation_link(user: User) -> str:
 def invitation_send(*, user: User, first_name: str, why: str) -> None:
     """E-mail a one-time link to set a password, once the transaction commits.
 
-    The text carries a first name and the link: no health details.
+    The text carries the link and, for staff, their first name; a patient's invitation is
+    greeted without a name (``first_name=""``): no patient detail goes into an e-mail.
     """
     days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    greeting = f"Hello {first_name}," if first_name else "Hello,"
     body = (
-        f"Hello {first_name},\n\n{why}\n"
+        f"{greeting}\n\n{why}\n"
         f"Set your password here (the link works once and for {days} days):\n"
         f"{invitation_link(user)}\n"
     )
@@ -265,7 +267,7 @@ def invitation_send(*, user: User, first_name: str, why: str) -> None:
 def patient_invite(*, clinician: Clinician, patient: Patient) -> User:
     """Give the patient an account without a password and e-mail them the link to set one.
 
-    The e-mail carries the first name and the link only: no health details.
+    The e-mail carries a greeting and the link only: no name, no health details.
     """
     if not patient.email:
         raise IntakeInvalid(IntakeInvalid.NO_EMAIL)
@@ -284,7 +286,7 @@ def patient_invite(*, clinician: Clinician, patient: Patient) -> User:
         patient.save(update_fields=["user", "updated_at"])
     invitation_send(
         user=user,
-        first_name=patient.first_name,
+        first_name="",
         why="Your physiotherapist has set up your home exercise programme in Stagewise.",
     )
     return user

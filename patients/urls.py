@@ -15,4 +15,5 @@ urlpatterns = [
     path("pt/patients/new/", views.patient_new, name="patient_new"),
     path("pt/patients/<uuid:public_id>/intake/", views.intake, name="intake"),
     path("pt/patients/<uuid:public_id>/invite/", views.invite, name="invite"),
+    path("pt/patients/<uuid:public_id>/access-log/", views.access_log, name="access_log"),
 ]

@@ -4,6 +4,7 @@ from dataclasses import asdict
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -11,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from prescriptions.rules import Config
 
-from .access import clinic_admin_required, therapist_required
+from .access import clinic_admin_required, clinician_required, therapist_required
+from .audit import access_log_for_patient, record_access
 from .exceptions import PatientError
 from .forms import (
     ClinicianInviteForm,
@@ -115,6 +117,19 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         messages.success(self.request, "Your password is set. Sign in to see your programme.")
         return super().form_valid(form)
+
+
+ACCESS_LOG_PAGE_SIZE = 100
+
+
+@clinician_required
+def access_log(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
+    """Who created, changed or looked at this patient's record, and when (newest first)."""
+    patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
+    record_access(instance=patient)
+    entries = access_log_for_patient(patient=patient)
+    page = Paginator(entries, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "patients/access_log.html", {"patient": patient, "page": page})
 
 
 # --- clinic admin: staff and rule defaults -----------------------------------------------------

@@ -8,12 +8,14 @@ import datetime as dt
 import random
 import uuid
 import zoneinfo
+from base64 import b32encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from exercises.models import Protocol
 from patients.models import Clinic, Clinician, Patient
@@ -37,6 +39,11 @@ from .services import (
 )
 
 DEMO_PASSWORD = "stagewise-demo"  # noqa: S105 (published demo credentials)
+# The demo staff's authenticator key, published like the password: add it to any authenticator
+# app (base 32: DEMO_TOTP_KEY_BASE32), or print the current code with
+# ``manage.py demo_code USERNAME``. Only the demo clinic's accounts ever get it.
+DEMO_TOTP_KEY_HEX = b"stagewise-demo-totp!".hex()
+DEMO_STAFF = ("admin", "therapist", "therapist2")
 DEMO_CLINIC_SLUG = "demo"
 DEMO_ZONE = "Europe/London"
 HISTORY_DAYS = 24
@@ -229,6 +236,27 @@ def _live_day(
             idempotency_key=uuid.uuid4(),
             now=started + dt.timedelta(minutes=8),
         )
+
+
+def demo_totp_key_base32() -> str:
+    """The demo authenticator key as an authenticator app takes it typed in."""
+    return b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
+
+
+def demo_authenticators_add() -> int:
+    """Give each demo staff account the published demo authenticator (staff sign in in two
+    steps); accounts that have one keep it. How many were added."""
+    added = 0
+    for clinician in Clinician.objects.filter(
+        clinic__slug=DEMO_CLINIC_SLUG, user__username__in=DEMO_STAFF
+    ).select_related("user"):
+        _, created = TOTPDevice.objects.get_or_create(
+            user=clinician.user,
+            name="Demo authenticator",
+            defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True},
+        )
+        added += created
+    return added
 
 
 def demo_seed(*, seed: int = 2026) -> bool:

@@ -4,16 +4,19 @@ day, morning check, set log and the decision that follows."""
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from exercises.selectors import protocol_list_published_for_clinic
 from patients.access import patient_required, therapist_required
+from patients.audit import record_access
 from patients.forms import form_status, submitted
 from patients.models import Clinician, Patient
 from patients.selectors import odi_list_for_patient, patient_get_for_clinician
@@ -65,10 +68,29 @@ CASELOAD_PAGE_SIZE = 50
 # --- therapist --------------------------------------------------------------------------------
 
 
+# The name a therapist searches for is kept in the session, never in the URL: a patient's name
+# in a URL ends up in access logs, browser history and Referer headers.
+CASELOAD_SEARCH_KEY = "caseload_search"
+CASELOAD_URL_FILTERS = ("stage", "needs_attention", "inactive", "everyone")
+
+
 @therapist_required
 def caseload(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
-    """The therapist's patients, most urgent first, 50 a page, with filters and search."""
-    filters = CaseloadFilterForm(request.GET)
+    """The therapist's patients, most urgent first, 50 a page, with filters and search.
+
+    The filter form is posted: the search text goes into the session and the browser is sent
+    back to the caseload with only the other filters (no patient detail) in the query string.
+    """
+    if request.method == "POST":
+        posted = CaseloadFilterForm(request.POST)
+        posted.is_valid()  # a bad value is ignored, as on the page itself
+        request.session[CASELOAD_SEARCH_KEY] = posted.cleaned_data.get("q", "")
+        kept = {name: request.POST[name] for name in CASELOAD_URL_FILTERS if request.POST.get(name)}
+        url = reverse("prescriptions:caseload")
+        return redirect(f"{url}?{urlencode(kept)}" if kept else url)
+    data = request.GET.copy()
+    data["q"] = request.session.get(CASELOAD_SEARCH_KEY, "")  # a name in the URL is ignored
+    filters = CaseloadFilterForm(data)
     options = filters.cleaned_data if filters.is_valid() else {}
     rows = caseload_for_clinician(
         clinician=clinician,
@@ -82,7 +104,8 @@ def caseload(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
     page = Paginator(rows, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
     caseload_metrics(list(page.object_list))
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "q"):
+        query.pop(name, None)
     context = {"page": page, "filters": filters, "query": query.urlencode()}
     return render(request, "prescriptions/caseload.html", context)
 
@@ -91,6 +114,7 @@ def caseload(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
 def patient_detail(request: HttpRequest, public_id: str, *, clinician: Clinician) -> HttpResponse:
     """One patient's plan, progress chart, stage timeline, ODI history and recent decisions."""
     patient = patient_get_for_clinician(clinician=clinician, public_id=public_id)
+    record_access(instance=patient)
     prescription = prescription_running_for_patient(patient=patient)
     context: dict[str, object] = {
         "patient": patient,
@@ -247,6 +271,7 @@ def _local_today(patient: Patient) -> dt.date:
 def today(request: HttpRequest, *, patient: Patient) -> HttpResponse:
     """The patient's exercise for today, as prescribed for their current stage."""
     prescription = prescription_running_for_patient(patient=patient)
+    record_access(instance=prescription or patient)
     context: dict[str, object] = {"patient": patient, "prescription": prescription}
     if prescription is not None:
         local_today = _local_today(patient)
@@ -308,6 +333,7 @@ def reminder_settings(request: HttpRequest, *, patient: Patient) -> HttpResponse
 def history(request: HttpRequest, *, patient: Patient) -> HttpResponse:
     """The patient's own progress: pain and how far symptoms reach, and the stages reached."""
     prescription = _running(patient)
+    record_access(instance=prescription)
     context = {
         "prescription": prescription,
         "series": history_series(prescription=prescription),
@@ -370,6 +396,7 @@ def session_log(request: HttpRequest, *, patient: Patient) -> HttpResponse:
 def decision(request: HttpRequest, evaluation_id: int, *, patient: Patient) -> HttpResponse:
     """What the rules decided, in plain words; the emergency message cannot be missed."""
     evaluation = evaluation_get_for_patient(patient=patient, evaluation_id=evaluation_id)
+    record_access(instance=evaluation)
     outcome = rules.Outcome[evaluation.outcome]
     context = {
         "evaluation": evaluation,

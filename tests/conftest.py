@@ -29,6 +29,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The query-scope recorder's count, when the role × URL matrix ran (tests/query_scope.py)."""
+    from tests.query_scope import CHECKED
+
+    if CHECKED["requests"]:
+        terminalreporter.write_line(
+            f"query-scope recorder: {CHECKED['statements']} statements on patient tables "
+            f"checked in {CHECKED['requests']} requests"
+        )
+
+
 def _redis_answers(url: str) -> bool:
     parsed = urlparse(url)
     if parsed.scheme not in {"redis", "rediss"}:
@@ -85,3 +96,59 @@ def patient(therapist):
 @pytest.fixture
 def superuser(db, django_user_model):
     return django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_limits():
+    """Each test starts with no sign-in attempts counted (the rate limit lives in the cache;
+    django-axes' lockouts live in the database, which each test rolls back)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def otp_verify_session(client, user) -> None:
+    """Mark ``client``'s session as past the second sign-in step, with a confirmed authenticator
+    for ``user`` (made if they have none), as django-otp's own login would."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _staff_force_login_is_otp_verified(monkeypatch):
+    """``client.force_login(staff)`` signs staff in past the second step too, so tests about a
+    page need not repeat the authenticator dance. Patients are left as they are. Tests of the
+    second step itself sign in through the login form (or use ``unverified_force_login``)."""
+    from django.test import Client
+
+    from patients.selectors import user_is_staff
+
+    plain = Client.force_login
+
+    def force_login(self, user, backend=None):
+        plain(self, user, backend)
+        if user_is_staff(user):
+            otp_verify_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    monkeypatch.setattr(Client, "unverified_force_login", plain, raising=False)
+
+
+def totp_code(device) -> str:
+    """The code ``device``'s authenticator app shows now (on the test's clock)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"

@@ -18,6 +18,7 @@ from django.utils import timezone
 from exercises.models import Protocol
 from prescriptions.models import Alert
 from prescriptions.services import prescription_create
+from tests import query_scope
 from tests.factories import (
     ClinicFactory,
     ClinicianFactory,
@@ -84,6 +85,9 @@ MATRIX: dict[str, Row] = {
     "home": Row(get=cells(302, anon=200)),
     "login": Row(get=PUBLIC),
     "logout": Row(get=cells(405, anon=405), post=cells(302, anon=302)),
+    # Staff in the matrix have passed the second step (tests/conftest.py); patients have none.
+    "two_factor_verify": Row(get=cells(302), post=cells(302)),
+    "two_factor_enrol": Row(get=cells(200), post=cells(302, patients=400)),
     "password_change": Row(get=cells(200), post=cells(200)),
     "password_change_done": Row(get=cells(200)),
     "password_reset": Row(get=PUBLIC, post=cells(302, anon=302), data={"email": "x@example.com"}),
@@ -102,7 +106,11 @@ MATRIX: dict[str, Row] = {
         post=cells(403, therapists_a=302, tb=404),
         kwargs=lambda w: {"public_id": w["patient"].public_id},
     ),
-    "prescriptions:caseload": Row(get=THERAPIST_PAGE),
+    "patients:access_log": Row(
+        get=cells(403, therapists_a=200, tb=404, admins=200, adm_b=404),
+        kwargs=lambda w: {"public_id": w["patient"].public_id},
+    ),
+    "prescriptions:caseload": Row(get=THERAPIST_PAGE, post=cells(403, therapists_a=302, tb=302)),
     "prescriptions:alert_queue": Row(get=THERAPIST_PAGE),
     "prescriptions:alert_action": Row(
         get=cells(405, anon=405),
@@ -251,6 +259,26 @@ def world(db, django_user_model):
     }
 
 
+def assert_security_headers(response, *, signed_in: bool, where: str) -> None:
+    """Every response carries the content policy (no framing, no inline script), nosniff, a
+    referrer policy and X-Frame-Options; every response to a signed-in person is no-store."""
+    policy = response.headers.get("Content-Security-Policy", "")
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    assert directives.get("frame-ancestors") == ["'none'"], (where, policy)
+    script_src = directives.get("script-src", directives.get("default-src"))
+    assert script_src, (where, policy)
+    assert "'unsafe-inline'" not in script_src, (where, policy)
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+    assert response.headers.get("Referrer-Policy") in {
+        "same-origin",
+        "strict-origin-when-cross-origin",
+        "no-referrer",
+    }, where
+    assert response.headers.get("X-Frame-Options") == "DENY", where
+    if signed_in:
+        assert "no-store" in response.headers.get("Cache-Control", ""), where
+
+
 def statuses(client, world, name: str, method: str) -> dict[str, int]:
     row = MATRIX[name]
     url = reverse(name, kwargs=row.kwargs(world) if row.kwargs else None)
@@ -259,7 +287,9 @@ def statuses(client, world, name: str, method: str) -> dict[str, int]:
         client.logout()
         if role != "anon":
             client.force_login(world["users"][role])
-        response = client.get(url) if method == "GET" else client.post(url, row.data)
+        with query_scope.watching(world["users"].get(role)):
+            response = client.get(url) if method == "GET" else client.post(url, row.data)
+        assert_security_headers(response, signed_in=role != "anon", where=f"{method} {url} {role}")
         found[role] = response.status_code
     return found
 

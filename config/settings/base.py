@@ -6,6 +6,7 @@ The embedded defaults (SQLite, a file-system Celery broker, e-mail written to fi
 ``DATABASE_URL``, ``CELERY_BROKER_URL`` and ``EMAIL_URL``.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -43,6 +44,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "auditlog",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "patients",
     "exercises",
     "prescriptions",
@@ -50,17 +55,43 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "patients.middleware.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "patients.middleware.SessionPolicyMiddleware",
+    "patients.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp), the same in every environment so tests see it ------
+# Scripts and styles come only from our own static files: no inline script or style, no eval.
+# Images may also be data: URIs (Bootstrap's form icons) and blob: URLs (the preview of a picture
+# chosen on the exercise form). No page may be framed, and forms post only back to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 TEMPLATES = [
     {
@@ -83,9 +114,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: a locked-out sign-in is refused before ModelBackend computes a password hash.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Audit (django-auditlog; see docs/audit.md) ---------------------------------------------
+# The correlation id of each entry is the request id set by patients.middleware.
+AUDITLOG_CID_GETTER = "patients.audit.request_id_current"
+AUDITLOG_STORE_JSON_CHANGES = True
 
 # --- Static and uploaded files -------------------------------------------------------------
 STATIC_URL = "static/"
@@ -166,14 +207,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 # --- Logging: structure only, never patient details -----------------------------------------
+# LOG_FILE: also append every line to this file (for a host without a journal; tests read it).
+LOG_FILE = env.str("LOG_FILE", default="")
+_log_file_handler = (
+    {"file": {"class": "logging.FileHandler", "filename": LOG_FILE, "formatter": "plain"}}
+    if LOG_FILE
+    else {}
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        **_log_file_handler,
+    },
+    "root": {
+        "handlers": ["console", *_log_file_handler],
+        "level": env.str("LOG_LEVEL", default="INFO"),
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
     },
@@ -185,3 +239,31 @@ STAGEWISE_SITE_URL = env.str("STAGEWISE_SITE_URL", default="http://127.0.0.1:800
 STAGEWISE_NUDGE_TIME = env.str("STAGEWISE_NUDGE_TIME", default="19:30")
 # When each therapist's daily digest is written, in the clinic's local time.
 STAGEWISE_DIGEST_TIME = env.str("STAGEWISE_DIGEST_TIME", default="07:30")
+
+# --- Sign-in and sessions (docs/sign-in.md; patients/middleware.py, patients/sign_in.py) ------
+# One cache per process unless CACHE_URL names a shared one (redis://...): the sign-in rate
+# limit counts in it, so deployments with several processes point it at Redis.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://stagewise")}
+# Staff (therapists, clinic admins, superusers) and patients are signed out after a while
+# without a request, and after a fixed time whatever they do (patients/middleware.py).
+STAGEWISE_STAFF_IDLE_MINUTES = 15
+STAGEWISE_STAFF_SESSION_HOURS = 10
+STAGEWISE_PATIENT_IDLE_MINUTES = 30
+STAGEWISE_PATIENT_SESSION_HOURS = 24
+# The cookie never outlives the longest session the server would accept.
+SESSION_COOKIE_AGE = STAGEWISE_PATIENT_SESSION_HOURS * 60 * 60
+# Sign-in attempts per IP address before the login form answers 429 without checking the
+# password (so a flood never reaches the password hasher).
+STAGEWISE_SIGN_IN_RATE = env.str("STAGEWISE_SIGN_IN_RATE", default="10/m")
+# django-axes: five wrong passwords for one username from one address lock that pair out for
+# a quarter of an hour; never for good, so nobody can lock a therapist out of the clinic.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The lock lifts a quarter hour after it began: attempts during it do not prolong it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "patients.sign_in.locked_out"
+AXES_VERBOSE = False
+# django-otp: the issuer shown in the authenticator app next to the account.
+OTP_TOTP_ISSUER = "Stagewise"

@@ -180,9 +180,12 @@ def threshold_override_set(
     reason, now = _reason(reason), now or timezone.now()
     _validated_override(parameter, value)
     prescription = prescription_for_evaluation(prescription_id=prescription.pk)
-    ThresholdOverride.objects.filter(
+    # Row by row (not QuerySet.update) so that the audit trail records each revocation.
+    for previous in ThresholdOverride.objects.filter(
         prescription=prescription, parameter=parameter, revoked_at__isnull=True
-    ).update(revoked_at=now, revoked_by=clinician)
+    ):
+        previous.revoked_at, previous.revoked_by = now, clinician
+        previous.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
     override = ThresholdOverride(
         prescription=prescription,
         parameter=parameter,
@@ -219,14 +222,19 @@ def prescription_set_status(
         actor=clinician.user,
     )
     if to_status in {Status.COMPLETED, Status.STOPPED}:
-        Alert.objects.filter(
-            prescription=prescription,
-            status=Alert.Status.OPEN,
-            kind__in=[Alert.Kind.ADVANCE_PROPOSED, Alert.Kind.MAINTENANCE_PROPOSED],
-        ).update(
-            status=Alert.Status.RESOLVED,
-            resolved_at=now,
-            resolved_by=clinician.user,
-            resolution=Alert.Resolution.SUPERSEDED,
-            resolution_reason=reason,
-        )
+        _proposals_supersede(prescription=prescription, user=clinician.user, reason=reason, now=now)
+
+
+def _proposals_supersede(
+    *, prescription: Prescription, user: Any, reason: str, now: dt.datetime
+) -> None:
+    """Close the open proposals of a programme that has ended, one audited save each."""
+    fields = ["status", "resolved_at", "resolved_by", "resolution", "resolution_reason"]
+    for alert in Alert.objects.filter(
+        prescription=prescription,
+        status=Alert.Status.OPEN,
+        kind__in=[Alert.Kind.ADVANCE_PROPOSED, Alert.Kind.MAINTENANCE_PROPOSED],
+    ):
+        alert.status, alert.resolved_at, alert.resolved_by = Alert.Status.RESOLVED, now, user
+        alert.resolution, alert.resolution_reason = Alert.Resolution.SUPERSEDED, reason
+        alert.save(update_fields=fields)

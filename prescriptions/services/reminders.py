@@ -29,7 +29,8 @@ Daylight saving
     after the gap; a local time that happens twice (fall-back) fires at its first occurrence.
     Each slot has exactly one instant per local date, so the unique key does the rest.
 
-Only the patient's first name and a link go into a message: never a stage, pain or exercise.
+No patient detail goes into a message (not even a name), only a greeting and links: never a stage,
+pain or exercise.
 """
 
 import contextlib
@@ -426,7 +427,7 @@ def reminders_materialise(*, now: dt.datetime) -> DispatchReport:
 
 @dataclass(frozen=True)
 class ReminderMessage:
-    """What a reminder says: a first name, a prompt and links, never a health detail."""
+    """What a reminder says: a greeting, a prompt and links; no name and no health detail."""
 
     subject: str
     body: str
@@ -435,7 +436,6 @@ class ReminderMessage:
 
 def reminder_message(*, reminder: Reminder) -> ReminderMessage:
     """The words of one reminder, for e-mail and for a text message."""
-    patient = reminder.prescription.patient
     site = settings.STAGEWISE_SITE_URL.rstrip("/")
     pause = reverse(
         "prescriptions:reminders_pause",
@@ -446,7 +446,7 @@ def reminder_message(*, reminder: Reminder) -> ReminderMessage:
     else:
         subject, prompt = SUBJECT, "It is time for your exercise session."
     body = (
-        f"Hello {patient.first_name},\n\n"
+        "Hello,\n\n"
         f"{prompt}\n\n"
         f"Open Stagewise: {site}/me/\n\n"
         f"No reminders for a day: {site}{pause}\n"

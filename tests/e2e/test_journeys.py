@@ -8,10 +8,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from exercises.models import Protocol
 from prescriptions.models import Alert, Prescription
 from prescriptions.services import prescription_create
+from tests.conftest import totp_code
 from tests.e2e.conftest import watch_console
 from tests.factories import ClinicianFactory, PatientFactory, UserFactory
 from tests.prescriptions.conftest import at, good_days, make_intake
@@ -23,9 +25,24 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def sign_in(page, base_url, username, password=PASSWORD):
     page.goto(f"{base_url}/accounts/login/")
+    submit_sign_in(page, username, password)
+
+
+def submit_sign_in(page, username, password=PASSWORD):
+    """Fill in the sign-in form on the page; staff then type their authenticator's code."""
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    if device is not None:
+        page.get_by_label("Code from your authenticator app").fill(totp_code(device))
+        page.get_by_role("button", name="Continue").click()
+
+
+def with_authenticator(user):
+    """Staff sign in in two steps: give them a confirmed authenticator."""
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    return user
 
 
 @pytest.fixture
@@ -36,7 +53,7 @@ def catalog():
 
 @pytest.fixture
 def therapist():
-    return ClinicianFactory(user=UserFactory(username="pt"))
+    return ClinicianFactory(user=with_authenticator(UserFactory(username="pt")))
 
 
 def enrolled(therapist, protocol, *, username="pat"):
@@ -129,7 +146,11 @@ def test_patient_sets_a_password_and_logs_over_several_days(
         phone_page.get_by_text("Saved").wait_for()
     for day in (1, 2):
         with time_machine.travel(at(day, 7, 45), tick=True):
+            # Overnight the session ran out (30 minutes idle): sign in again, back to /me/.
             phone_page.goto(f"{live_server.url}/me/")
+            phone_page.get_by_text("after 30 minutes without activity").wait_for()
+            submit_sign_in(phone_page, "ivy@example.com", "ivy-strong-pass-42")
+            phone_page.get_by_text("Hello").wait_for()
             phone_page.get_by_role("link", name="Start with today's morning check").click()
             phone_page.locator("input[name=pain][value='2']").check()
             phone_page.locator("input[name=level_left][value='2']").check()
@@ -140,6 +161,7 @@ def test_patient_sets_a_password_and_logs_over_several_days(
             phone_page.get_by_text("Keep going").wait_for()
     screenshot(phone_page, "patient-decision")
     with time_machine.travel(at(2, 20), tick=True):
+        sign_in(phone_page, live_server.url, "ivy@example.com", "ivy-strong-pass-42")
         phone_page.goto(f"{live_server.url}/me/history/")
         phone_page.locator("#history-chart").wait_for()
         screenshot(phone_page, "patient-history")
@@ -224,7 +246,9 @@ def test_a_yes_to_a_safety_question_is_an_emergency(
 def test_clinic_admin_adds_an_exercise_and_publishes_a_new_protocol_version(
     live_server, page, console_errors, screenshot, catalog
 ):
-    admin = ClinicianFactory(role="clinic_admin", user=UserFactory(username="boss"))
+    admin = ClinicianFactory(
+        role="clinic_admin", user=with_authenticator(UserFactory(username="boss"))
+    )
     sign_in(page, live_server.url, "boss")
     page.get_by_role("link", name="Add an exercise").click()
     page.locator("#id_name").fill("Pelvic tilt on the floor")

@@ -4,6 +4,7 @@ from http import HTTPStatus
 
 import pytest
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 
 from patients.models import Clinician
@@ -62,7 +63,9 @@ def test_deactivated_staff_cannot_sign_in(client, admin, therapist):
     therapist.refresh_from_db()
     assert therapist.is_active is False
     client.logout()
-    assert not client.login(username=therapist.user.username, password="stagewise-test")
+    assert not client.login(
+        request=HttpRequest(), username=therapist.user.username, password="stagewise-test"
+    )
 
 
 def test_an_admin_cannot_deactivate_themselves(client, admin):

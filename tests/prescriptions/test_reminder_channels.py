@@ -54,7 +54,8 @@ def test_the_evening_follow_up_comes_when_the_day_has_no_set(mailoutbox):
     assert reminder_send(reminder_id=nudge.pk, now=EVENING)
     (mail,) = mailoutbox
     assert mail.subject == NUDGE_SUBJECT
-    assert mail.body.startswith("Hello Robin,")
+    assert mail.body.startswith("Hello,\n")
+    assert "Robin" not in mail.subject + mail.body
     assert "/me/" in mail.body
 
 

@@ -1,10 +1,14 @@
 """The demo clinic is made by the real services and seeding it twice changes nothing."""
 
+import io
+
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from patients.models import Patient
+from prescriptions.demo import demo_totp_key_base32
 from prescriptions.models import Alert, Prescription, RuleEvaluation, StageTransition
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +76,36 @@ def test_demo_covers_the_clinical_stories(seeded):
 
 def test_demo_logins_work(client, seeded):
     for username in ("admin", "therapist", "therapist2", "patient"):
-        assert client.login(username=username, password="stagewise-demo"), username
+        assert client.login(request=HttpRequest(), username=username, password="stagewise-demo"), (
+            username
+        )
         assert client.get("/", follow=True).status_code == 200
         client.logout()
+
+
+@pytest.mark.parametrize("username", ["admin", "therapist", "therapist2"])
+def test_demo_staff_pass_the_second_step_with_the_printed_code(client, seeded, username):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert demo_totp_key_base32() in out.getvalue()
+    client.post("/accounts/login/", {"username": username, "password": "stagewise-demo"})
+    home = client.get("/")
+    assert home.url.startswith("/accounts/two-step/?")
+    code = io.StringIO()
+    call_command("demo_code", username, stdout=code)
+    response = client.post(home.url, {"token": code.getvalue().strip()})
+    assert response.status_code == 302
+    assert client.get(response.url, follow=True).status_code == 200
+    assert client.session.get("otp_device_id")
+
+
+def test_demo_code_refuses_accounts_outside_the_demo_clinic(seeded):
+    from django.core.management.base import CommandError
+
+    from tests.factories import ClinicianFactory
+
+    ClinicianFactory(user__username="real-pt")
+    with pytest.raises(CommandError):
+        call_command("demo_code", "real-pt")
+    with pytest.raises(CommandError):
+        call_command("demo_code", "patient")

@@ -234,13 +234,31 @@ def test_caseload_filters_and_search(client, therapist, protocol):
     _, attention = caseload_queries(client, therapist, "?needs_attention=on")
     assert b"Flaggson" in attention
     assert b"Quietly" not in attention
-    _, found = caseload_queries(client, therapist, "?q=quiet")
+    searched = client.post(reverse("prescriptions:caseload"), {"q": "quiet", "stage": ""})
+    assert searched.status_code == HTTPStatus.FOUND
+    assert searched["Location"] == reverse("prescriptions:caseload")  # no name in the URL
+    _, found = caseload_queries(client, therapist)
     assert b"Quietly" in found
     assert b"Flaggson" not in found
+    filtered = client.post(
+        reverse("prescriptions:caseload"), {"q": "flagg", "needs_attention": "on"}
+    )
+    assert filtered["Location"] == reverse("prescriptions:caseload") + "?needs_attention=on"
+    _, found = caseload_queries(client, therapist, "?needs_attention=on")
+    assert b"Flaggson" in found
+    client.post(reverse("prescriptions:caseload"), {"q": ""})
     _, inactive = caseload_queries(client, therapist, "?inactive=on")
     assert b"Quietly" not in inactive
     _, ignored = caseload_queries(client, therapist, "?stage=banana")
     assert b"Quietly" in ignored
+
+
+def test_a_name_in_the_caseload_url_is_ignored(client, therapist, protocol):
+    enrol(therapist, protocol, last_name="Quietly")
+    enrol(therapist, protocol, last_name="Flaggson")
+    _, content = caseload_queries(client, therapist, "?q=quiet")
+    assert b"Quietly" in content
+    assert b"Flaggson" in content
 
 
 def test_caseload_shows_urgent_first_with_adherence(client, therapist, protocol):

@@ -1,0 +1,168 @@
+"""gunicorn with the production settings on loopback, as the README runs it behind the TLS proxy.
+
+Tests start it on a free port against the test database (PostgreSQL: the test database itself,
+so rows a transactional test writes are seen; SQLite: a migrated file, since the test database
+lives in memory), with static files collected first because the production storage serves them
+from the manifest. Every line gunicorn and the app write goes to a log file the tests can read.
+"""
+
+import http.client
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "clinic.example"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def shared_database_url(tmp_path: Path) -> tuple[str, bool]:
+    """The address of a database gunicorn can share with this test, and whether it still needs
+    migrating (a fresh SQLite file does; the PostgreSQL test database is already built)."""
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = settings.get("USER") or "postgres"
+        password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+        host = settings.get("HOST") or "127.0.0.1"
+        port = settings.get("PORT") or 5432
+        return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}", False
+    return f"sqlite:///{tmp_path / 'production.sqlite3'}", True
+
+
+@dataclass
+class Reply:
+    """What gunicorn answered: status, headers (Set-Cookie may repeat) and body."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: str
+
+    def cookies(self) -> dict[str, str]:
+        """Each Set-Cookie header by cookie name."""
+        return {value.split("=", 1)[0]: value for value in self.headers.get_all("Set-Cookie") or []}
+
+
+@dataclass
+class ProductionServer:
+    """One gunicorn process; ``request`` talks to it as the TLS proxy would."""
+
+    tmp_path: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    log_path: Path = field(init=False)
+    env: dict[str, str] = field(init=False)
+    process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.log_path = self.tmp_path / "gunicorn.log"
+        database_url, self.needs_migrate = shared_database_url(self.tmp_path)
+        keep = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "CELERY_BROKER_URL", "VIRTUAL_ENV"}
+        self.env = {k: v for k, v in os.environ.items() if k in keep}
+        self.env.update(
+            DJANGO_SETTINGS_MODULE="config.settings.production",
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+            DJANGO_ALLOWED_HOSTS=HOST,
+            DATABASE_URL=database_url,
+            CONN_MAX_AGE="0",
+            STATIC_ROOT=str(self.tmp_path / "staticfiles"),
+            MEDIA_ROOT=str(self.tmp_path / "media"),
+            EMAIL_URL="consolemail://",
+            STAGEWISE_SITE_URL=f"https://{HOST}",
+            PYTHONUNBUFFERED="1",
+        )
+        self.env.update(self.extra_env)
+
+    def manage(self, *args: str) -> None:
+        """Run one management command with the production settings (output to the log)."""
+        with self.log_path.open("ab") as log:
+            subprocess.run(  # noqa: S603 (our own command line)
+                [sys.executable, "manage.py", *args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=300,
+                check=True,
+            )
+
+    def start(self) -> "ProductionServer":
+        self.manage("collectstatic", "--no-input", "--verbosity", "0")
+        if self.needs_migrate:
+            self.manage("migrate", "--no-input", "--verbosity", "0")
+        self.port = free_port()
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 (our own command line)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--access-logfile",
+                "-",
+                "--error-logfile",
+                "-",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, self.log_path.read_text()
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError as error:
+                if time.monotonic() > deadline:
+                    log_text = self.log_path.read_text()
+                    raise AssertionError(f"gunicorn did not listen:\n{log_text}") from error
+                time.sleep(0.1)  # polling for the port to open, not hiding a race
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
+        https: bool = True,
+    ) -> "Reply":
+        """One request as the TLS-terminating proxy forwards it (``X-Forwarded-Proto: https``),
+        or as a plain-http visitor reaching the app directly when ``https`` is false."""
+        sent = {"Host": HOST, **(headers or {})}
+        if https:
+            sent["X-Forwarded-Proto"] = "https"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request(method, path, body=body, headers=sent)
+        response = conn.getresponse()
+        reply = Reply(response.status, response.headers, response.read().decode(errors="replace"))
+        conn.close()
+        return reply
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")

@@ -298,7 +298,7 @@ def wait_for_workers(workers: list[subprocess.Popen[bytes]], timeout: float = 12
         for worker in workers:
             if worker.poll() is not None:
                 fail(f"a worker exited at start:\n{worker.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
-        answered = {name for reply in app.control.ping(timeout=1.0) for name in reply}
+        answered = {name for reply in app.control.ping(timeout=1.0) or [] for name in reply}
         if names <= answered:
             return
     fail("the workers did not answer a ping within two minutes")
@@ -400,6 +400,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if worker.poll() is not None:
                     fail(f"a worker died:\n{worker.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
             time.sleep(0.2)
+        t_end = t2 or time.perf_counter()
         connection.close()
         stop_workers(workers)
         workers = []
@@ -424,7 +425,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "created": created,
         "materialise_s": round(t1 - t0, 2),
         "sent_s": round(t2 - t0, 2) if t2 else None,
-        "sends_per_s": round(sent / (t2 - t1)) if t2 else None,
+        # Over the time after the pass; when the timeout came first, over the time until then.
+        "sends_per_s": round(sent / (t_end - t1)),
         "sent": sent,
         "failed": counts.get("failed", 0),
         "skipped": counts.get("skipped", 0),

@@ -46,5 +46,7 @@ def test_reminders_due_are_created_sent_by_smtp_and_marked_sent(
         assert message["Subject"] == SUBJECT
         assert message["To"].lower() == recipients[0]
         body = message.get_payload(decode=True).decode()
-        assert "Hello Robin" in body
-        assert "Example" not in body  # the first name only
+        assert "It is time for your exercise session." in body
+        assert "/me/" in body
+        assert "Robin" not in body  # no patient's name
+        assert "Example" not in body

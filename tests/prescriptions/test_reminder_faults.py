@@ -7,6 +7,9 @@ delivered twice number no more than the crashes that could fall between a send a
 """
 
 import datetime as dt
+import os
+import re
+import signal
 import time
 import uuid
 from http import HTTPStatus
@@ -32,6 +35,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 # A batch the size the issue names; the workers are killed once a fifth of it has been sent.
 BATCH = 10_000
+# Pool processes killed under a running worker: a smaller batch does.
+POOL_BATCH = 1_000
 # The age at which the beat's five-minute sweep frees a row stuck in "sending".
 SWEEP_AGE = dt.timedelta(minutes=5, seconds=1)
 
@@ -97,8 +102,9 @@ def test_a_worker_killed_mid_batch_of_10000_loses_and_doubles_nothing(
     wait_for(
         lambda: smtp_sink.total() >= BATCH // 5, timeout=900, what="a fifth sent", alive=(first,)
     )
-    killed_at = timezone.now()
     first.kill()  # SIGKILL to the worker and its two pool processes at once
+    killed_at = timezone.now()  # every row claimed before this was claimed by the dead worker
+    killed_after = time.monotonic() - started
     crashes = first.concurrency
     sent_before_kill = smtp_sink.total()
     assert 0 < sent_count() < BATCH
@@ -112,19 +118,72 @@ def test_a_worker_killed_mid_batch_of_10000_loses_and_doubles_nothing(
     )
     # What the dead worker held: rows claimed (maybe sent, not marked) and messages taken from
     # the queue but never acknowledged. The beat's sweep, five minutes on, frees the first and
-    # re-queues every pending row.
+    # re-queues pending rows (a bounded number per run; beat runs it again until none is left).
     freed = reminders_sweep_stuck(now=timezone.now() + SWEEP_AGE)
-    with tasks_sent_to(redis_server.url()):
-        reminders_sweep_task.delay()
-    wait_for(lambda: sent_count() == BATCH, timeout=300, what="all sent", alive=(second,))
+    for _sweep in range(5):
+        with tasks_sent_to(redis_server.url()):
+            reminders_sweep_task.delay()
+        wait_for(
+            stable(lambda: settled(BATCH, killed_at, lambda: queue.llen("celery"))),
+            timeout=300,
+            what="the sweep's re-queued reminders handled",
+            alive=(second,),
+        )
+        if sent_count() == BATCH:
+            break
     took = time.monotonic() - started
     print(
-        f"\n{BATCH} reminders: rows of patients written in {created_in:.1f} s, all sent after "
-        f"{took:.1f} s; killed after {sent_before_kill} sent; {freed} freed by the sweep; "
+        f"\n{BATCH} reminders: patients written in {created_in:.1f} s; worker killed at "
+        f"{killed_after:.1f} s after {sent_before_kill} sent; all sent at {took:.1f} s "
+        f"({BATCH / (took - created_in):.0f}/s); {freed} freed by the sweep; "
         f"{smtp_sink.duplicates()} duplicate(s) at the sink"
     )
     assert freed <= crashes
     assert_nothing_lost_or_doubled(population, smtp_sink, crashes=crashes)
+
+
+def test_pool_processes_killed_mid_task_have_their_tasks_redelivered_at_once(
+    redis_server, smtp_sink, start_worker
+):
+    """``reject_on_worker_lost``: when a pool process dies, its task goes back to the queue
+    (instead of being acknowledged as failed), so its pending reminders need no sweep."""
+    queue = redis.Redis.from_url(redis_server.url())
+    now = timezone.now()
+    population = patients_with_a_reminder_due(count=POOL_BATCH, now=now)
+    worker = start_worker(redis_server.url(), pool="prefork", concurrency=2)
+    with tasks_sent_to(redis_server.url()):
+        reminders_dispatch_task.delay(now.isoformat())
+    wait_for(
+        lambda: smtp_sink.total() >= POOL_BATCH // 5,
+        timeout=600,
+        what="a fifth sent",
+        alive=(worker,),
+    )
+    children = worker.children()
+    assert len(children) == 2
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    # Rows claimed before this were claimed by the dead processes (the pool takes far longer
+    # to start new ones).
+    killed_at = timezone.now()
+    assert 0 < sent_count() < POOL_BATCH
+
+    wait_for(
+        stable(lambda: settled(POOL_BATCH, killed_at, lambda: queue.llen("celery"))),
+        timeout=600,
+        what="the worker's new pool processes to drain the queue",
+        alive=(worker,),
+    )
+    assert "WorkerLostError" in worker.logfile.read_text()
+    # Nothing waits for the sweep but rows a dead process had claimed (one each at most).
+    assert not Reminder.objects.filter(status=Reminder.Status.PENDING).exists()
+    assert Reminder.objects.filter(status=Reminder.Status.SENDING).count() <= len(children)
+
+    reminders_sweep_stuck(now=timezone.now() + SWEEP_AGE)
+    with tasks_sent_to(redis_server.url()):
+        reminders_sweep_task.delay()
+    wait_for(lambda: sent_count() == POOL_BATCH, timeout=120, what="all sent", alive=(worker,))
+    assert_nothing_lost_or_doubled(population, smtp_sink, crashes=len(children))
 
 
 # --- (b) SIGTERM mid-batch: a warm shutdown ----------------------------------------------------
@@ -300,30 +359,33 @@ def test_a_5xx_answer_fails_the_reminder_at_once_with_its_reason_and_no_retry(
     assert smtp_sink.refused(550) == dict.fromkeys(population.emails, 1)
     assert smtp_sink.total() == 0
     log = worker.logfile.read_text()
+    assert re.search(r"send\w*_task\[[-0-9a-f]+\] succeeded", log), "no send task ran"
     assert " retry: " not in log
-    assert log.count("reminder_send_task") >= 3
 
 
 def test_a_mail_server_that_hangs_times_out_and_is_retried(redis_server, smtp_sink, start_worker):
     smtp_sink.mode = Mode.HANG
     worker = start_worker(redis_server.url(), email_timeout=2)
     population = dispatch_through(redis_server.url())
+    timed_out = {"SMTPServerDisconnected", "TimeoutError"}
+    # A send that times out breaks the connection; reminders after it wait for the retry too.
     wait_for(
         lambda: (
-            set(smtp_sink.refused(0)) == population.emails
+            smtp_sink.refused(0)
             and rows_with(Reminder.Status.PENDING, 3)()
+            and Reminder.objects.filter(last_error__in=timed_out).exists()
         ),
         timeout=60,
-        what="every reminder timed out and back to pending",
+        what="a reminder timed out and every one back to pending",
         alive=(worker,),
     )
-    reasons = set(Reminder.objects.values_list("last_error", flat=True))
-    assert reasons <= {"SMTPServerDisconnected", "TimeoutError"}, reasons
+    assert set(Reminder.objects.values_list("last_error", flat=True)) <= {*timed_out, ""}
     assert smtp_sink.total() == 0
 
     smtp_sink.mode = Mode.ACCEPT
     wait_for(
         rows_with(Reminder.Status.SENT, 3), timeout=90, what="all sent on retry", alive=(worker,)
     )
-    assert all(r.attempts >= 2 for r in Reminder.objects.all())
+    assert all(r.attempts >= 2 for r in Reminder.objects.exclude(last_error=""))
+    assert " retry: Retry in " in worker.logfile.read_text()
     assert_nothing_lost_or_doubled(population, smtp_sink, crashes=0)

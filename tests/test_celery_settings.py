@@ -20,10 +20,10 @@ def test_time_limits_are_set_and_well_under_the_redis_visibility_timeout():
     assert app.conf.task_time_limit * 10 <= visibility_timeout
 
 
-def test_beat_sweeps_the_outbox_every_minute():
+def test_beat_sweeps_the_outbox_twice_a_minute():
     entry = app.conf.beat_schedule["outbox-sweep"]
     assert entry["task"] == "prescriptions.tasks.outbox_sweep_task"
-    assert entry["schedule"] == 60.0
+    assert entry["schedule"] == 30.0
 
 
 def test_every_beat_entry_names_a_registered_task():

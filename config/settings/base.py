@@ -195,8 +195,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Every minute: send outbox messages left pending (for instance while the broker was down).
-    "outbox-sweep": {"task": "prescriptions.tasks.outbox_sweep_task", "schedule": 60.0},
+    # Every 30 s: send outbox messages left pending (for instance while the broker was down), so
+    # an urgent notice goes out within a minute of the broker's return even with a reconnect.
+    "outbox-sweep": {"task": "prescriptions.tasks.outbox_sweep_task", "schedule": 30.0},
     # Every minute: create the reminders now due in each patient's local time and queue them.
     "reminders-dispatch": {"task": "prescriptions.tasks.reminders_dispatch_task", "schedule": 60.0},
     # Every five minutes: free reminders stuck in "sending" and re-queue pending ones.

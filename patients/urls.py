@@ -12,6 +12,7 @@ urlpatterns = [
         name="staff_deactivate",
     ),
     path("clinic/rules/", views.rule_defaults, name="rule_defaults"),
+    path("clinic/access-logs/", views.access_logs, name="access_logs"),
     path("pt/patients/new/", views.patient_new, name="patient_new"),
     path("pt/patients/<uuid:public_id>/intake/", views.intake, name="intake"),
     path("pt/patients/<uuid:public_id>/invite/", views.invite, name="invite"),

@@ -30,6 +30,7 @@ from .selectors import (
     clinician_list_for_clinic,
     patient_for_user,
     patient_get_for_clinician,
+    patient_list_for_clinician,
 )
 from .services import (
     clinic_rule_defaults_update,
@@ -129,7 +130,17 @@ def access_log(request: HttpRequest, public_id: str, *, clinician: Clinician) ->
     record_access(instance=patient)
     entries = access_log_for_patient(patient=patient)
     page = Paginator(entries, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "patients/access_log.html", {"patient": patient, "page": page})
+    context = {"patient": patient, "page": page, "clinician": clinician}
+    return render(request, "patients/access_log.html", context)
+
+
+@clinic_admin_required
+def access_logs(request: HttpRequest, *, clinician: Clinician) -> HttpResponse:
+    """The clinic admin's way to a patient's access log: the clinic's current patients, each
+    linked to who created, changed or looked at their record. Names only, no clinical detail."""
+    patients = patient_list_for_clinician(clinician=clinician)
+    page = Paginator(patients, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "patients/access_logs.html", {"page": page})
 
 
 # --- clinic admin: staff and rule defaults -----------------------------------------------------

@@ -182,6 +182,7 @@ MATRIX: dict[str, Row] = {
         kwargs=lambda w: {"protocol_id": w["shipped"].pk},
     ),
     "patients:staff": Row(get=ADMIN_PAGE, post=cells(403, admins=400)),
+    "patients:access_logs": Row(get=ADMIN_PAGE),
     "patients:staff_deactivate": Row(
         get=cells(405, anon=405),
         post=cells(403, admins=302, adm_b=404),

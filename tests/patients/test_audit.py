@@ -286,6 +286,24 @@ def test_the_access_log_shows_who_looked(client, world):
     assert b"prescriptions:patient_detail" in page.content
 
 
+def test_a_clinic_admin_finds_each_patients_access_log_from_the_clinic_pages(client, world):
+    patient = world["patient"]
+    other = PatientFactory(last_name="Elsewhere")
+    admin = ClinicianFactory(clinic=patient.clinic, role="clinic_admin")
+    client.force_login(admin.user)
+    assert reverse("patients:access_logs").encode() in client.get(reverse("patients:staff")).content
+    listing = client.get(reverse("patients:access_logs"))
+    assert listing.status_code == HTTPStatus.OK
+    own_log = reverse("patients:access_log", args=[patient.public_id])
+    assert own_log.encode() in listing.content
+    assert str(other.public_id).encode() not in listing.content
+    page = client.get(own_log)
+    assert reverse("patients:access_logs").encode() in page.content
+    assert reverse("prescriptions:patient_detail", args=[patient.public_id]).encode() not in (
+        page.content
+    )
+
+
 def test_another_clinics_staff_cannot_read_the_access_log(client, world):
     outsider = ClinicianFactory(role="clinic_admin")
     client.force_login(outsider.user)

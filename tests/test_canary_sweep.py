@@ -38,6 +38,7 @@ from tests.canaries import Canaries, urls_in_html, urls_in_text
 from tests.conftest import totp_code
 from tests.factories import ClinicianFactory, PatientFactory, UserFactory
 from tests.prescriptions.conftest import make_intake
+from tests.prescriptions.test_views import set_answers
 from tests.production_server import ProductionServer, ProductionWorker, ProxiedVisitor
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,26 +107,8 @@ def settings_answers(*, channel: str) -> dict[str, str | list[str]]:
 
 
 def session_answers(**changes: str) -> dict[str, str]:
-    answers = {
-        "idempotency_key": str(uuid.uuid4()),
-        "started_minutes_ago": "5",
-        "reps_done": "10",
-        "pain_pre": "2",
-        "pain_during_max": "2",
-        "pain_post": "2",
-        "level_pre_left": "2",
-        "level_pre_right": "0",
-        "level_post_left": "2",
-        "level_post_right": "0",
-        "ease": "EASY",
-        "neuro_change": "NONE",
-        "ces_saddle": "False",
-        "ces_bladder": "False",
-        "ces_bowel": "False",
-        "ces_legs": "False",
-    }
-    answers.update(changes)
-    return answers
+    """A quiet set's answers (as the patient's phone posts them), with ``changes``."""
+    return set_answers(uuid.uuid4(), **changes)
 
 
 def test_no_canary_in_logs_emails_texts_or_urls(app_log, django_user_model, capsys):

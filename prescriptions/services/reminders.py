@@ -282,18 +282,21 @@ def _due_rows(now: dt.datetime) -> tuple[list[DueRow], int]:
 def reminders_due(*, now: dt.datetime) -> tuple[list[Reminder], int]:
     """Reminders that should exist now (unsaved), and how many due slots were skipped."""
     rows, skipped = _due_rows(now)
-    due = [
-        Reminder(
-            prescription_id=prescription_id,
-            local_date=local_date,
-            slot=slot,
-            channel=channel,
-            kind=kind,
-            due_at=due_at,
-        )
-        for prescription_id, local_date, slot, channel, kind, due_at in rows
-    ]
-    return due, skipped
+    return [_reminder_from_row(row) for row in rows], skipped
+
+
+def _reminder_from_row(row: DueRow) -> Reminder:
+    """An unsaved reminder from a due row (prescription id, local date, slot, channel, kind,
+    due instant)."""
+    prescription_id, local_date, slot, channel, kind, due_at = row
+    return Reminder(
+        prescription_id=prescription_id,
+        local_date=local_date,
+        slot=slot,
+        channel=channel,
+        kind=kind,
+        due_at=due_at,
+    )
 
 
 # Above this many programmes the log counts are read through a join rather than a list of ids.
@@ -400,18 +403,7 @@ def reminders_materialise(*, now: dt.datetime) -> DispatchReport:
     keys = {row[:4] for row in rows}
     before = _existing(keys)
     Reminder.objects.bulk_create(
-        [
-            Reminder(
-                prescription_id=prescription_id,
-                local_date=local_date,
-                slot=slot,
-                channel=channel,
-                kind=kind,
-                due_at=due_at,
-            )
-            for prescription_id, local_date, slot, channel, kind, due_at in rows
-            if (prescription_id, local_date, slot, channel) not in before
-        ],
+        [_reminder_from_row(row) for row in rows if row[:4] not in before],
         ignore_conflicts=True,
     )
     after = _existing(keys)

@@ -21,15 +21,10 @@ from urllib.parse import urlencode, urlsplit
 
 from django.db import connection
 
+from tests.support.services import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "clinic.example"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def shared_database_url(tmp_path: Path) -> tuple[str, bool]:

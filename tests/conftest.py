@@ -5,6 +5,7 @@ service they are skipped with the reason printed; with ``REQUIRE_SERVICES=1`` (a
 fail instead, so a missing service can never pass silently.
 """
 
+import logging
 import os
 import shutil
 import socket
@@ -152,3 +153,20 @@ def totp_code(device) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time()
     return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def app_log(tmp_path):
+    """Every record the application logs, down to DEBUG, written to a file (what ``LOG_FILE``
+    does in production, where the level is INFO): the canary sweeps read it."""
+    path = tmp_path / "app.log"
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)  # stricter than production's INFO: a debug line may not leak
+    yield path
+    root.setLevel(level)
+    root.removeHandler(handler)
+    handler.close()

@@ -7,12 +7,10 @@ subject or body, in any text message, or in any URL the app requested, rendered 
 import datetime as dt
 import email
 import email.policy
-import logging
 import re
 import time
 import uuid
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 import sms
@@ -68,23 +66,6 @@ class RecordingClient(Client):
 def ok(response, *expected: int) -> None:
     expected = expected or (HTTPStatus.OK, HTTPStatus.FOUND)
     assert response.status_code in expected, response.content.decode()[:3000]
-
-
-@pytest.fixture
-def app_log(tmp_path: Path):
-    """Every record the application logs, down to DEBUG, written to a file (what ``LOG_FILE``
-    does in production, where the level is INFO)."""
-    path = tmp_path / "app.log"
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)  # stricter than production's INFO: a debug line may not leak
-    yield path
-    root.setLevel(level)
-    root.removeHandler(handler)
-    handler.close()
 
 
 def intake_answers(canaries: Canaries) -> dict[str, str]:

@@ -4,7 +4,6 @@ password, signs in, logs a set with a comment-free safety answer and opens their
 the browser requested and no line the application logged may contain a canary, nor any e-mail
 sent on the way."""
 
-import logging
 import re
 
 import pytest
@@ -16,21 +15,6 @@ from tests.e2e.test_journeys import log_a_set, sign_in, with_authenticator
 from tests.factories import ClinicianFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def app_log(tmp_path):
-    path = tmp_path / "app.log"
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)  # stricter than production's INFO: a debug line may not leak
-    yield path
-    root.setLevel(level)
-    root.removeHandler(handler)
-    handler.close()
 
 
 def test_a_browser_journey_leaks_no_canary(live_server, browser, app_log, capsys):

@@ -2,7 +2,6 @@
 the therapists' daily digests. Every task is idempotent: delivery is at least once."""
 
 import datetime as dt
-import smtplib
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +13,6 @@ from .services.digests import pt_digests_write
 from .services.outbox import outbox_message_send, outbox_pending_ids, outbox_sweep_stuck
 from .services.reminders import (
     SEND_BATCH_SIZE,
-    reminder_send,
     reminders_materialise,
     reminders_pending_ids,
     reminders_send_batch,
@@ -54,19 +52,6 @@ def outbox_sweep_task() -> int:
     for message_id in ids:
         outbox_send_task.delay(message_id)
     return len(ids)
-
-
-# Backoff of 30 s doubling, capped at 5 minutes: the retries fit inside the 30-minute lateness
-# limit after which the service skips a reminder rather than send it.
-@shared_task(
-    autoretry_for=(OSError, smtplib.SMTPException),
-    retry_backoff=30,
-    retry_backoff_max=300,
-    max_retries=4,
-)
-def reminder_send_task(reminder_id: int) -> bool:
-    """Send one patient's exercise reminder, once."""
-    return reminder_send(reminder_id=reminder_id)
 
 
 # A batch whose mail server failed passingly is tried again after 30 s, doubling, capped at

@@ -549,11 +549,13 @@ def _mark_sent(reminder: Reminder, now: dt.datetime) -> None:
 
 
 def reminder_send(*, reminder_id: int, now: dt.datetime | None = None) -> bool:
-    """Send one pending reminder; True if this call sent it.
+    """Send one pending reminder on its own; True if this call sent it.
 
-    The row is claimed (pending → sending) and committed before the message goes out, so a
-    second worker skips it; a worker that dies mid-send leaves it to ``reminders_sweep_stuck``.
-    A transient failure puts it back to pending and re-raises for the task's retry, until
+    The one-row form of ``reminders_send_batch`` (the workers send batches), made of the same
+    claim, failure and mark steps, so those steps can be proved one row at a time. The row is
+    claimed (pending → sending) and committed before the message goes out, so a second worker
+    skips it; a worker that dies mid-send leaves it to ``reminders_sweep_stuck``. A transient
+    failure puts it back to pending and re-raises for the caller to retry, until
     ``MAX_ATTEMPTS``; a permanent one (a 5xx answer) marks it failed and returns False.
     """
     now = now or timezone.now()

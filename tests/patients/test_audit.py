@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exercises.models import Protocol
-from patients.audit import audited_models
+from patients.audit import access_log_for_patient, audited_models
 from patients.models import Intake, OdiAssessment, Patient, RedFlagScreen
 from prescriptions.models import (
     Alert,
@@ -309,6 +309,19 @@ def test_another_clinics_staff_cannot_read_the_access_log(client, world):
     client.force_login(outsider.user)
     response = client.get(reverse("patients:access_log", args=[world["patient"].public_id]))
     assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.postgres
+def test_a_patients_access_log_reads_the_patient_index(world):
+    """The migration's index serves the access log's query (the test database is built without
+    migrations, so the index is created here from the migration's own SQL)."""
+    migration = importlib.import_module("patients.migrations.0003_audit_patient_index")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the fixture's deferred checks, first
+        cursor.execute(migration.POSTGRES_INSTALL)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = access_log_for_patient(patient=world["patient"]).explain()
+    assert migration.INDEX in plan
 
 
 def test_every_audited_model_is_registered():

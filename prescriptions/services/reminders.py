@@ -56,6 +56,7 @@ from django.utils import timezone
 
 from ..models import FrequencyPhase, Prescription, Reminder, SessionLog
 from .delivery import (
+    EmailStencils,
     delivery_error_is_transient,
     delivery_error_reason,
     email_deliver,
@@ -448,12 +449,15 @@ def reminder_message(*, reminder: Reminder) -> ReminderMessage:
 
 
 def reminder_deliver(
-    *, reminder: Reminder, mail_connection: BaseEmailBackend | None = None
+    *,
+    reminder: Reminder,
+    mail_connection: BaseEmailBackend | None = None,
+    stencils: EmailStencils | None = None,
 ) -> None:
     """Hand one reminder to its channel; raises when the channel refuses it.
 
     ``mail_connection`` is an open e-mail connection shared by a batch; without it the message
-    opens and closes its own.
+    opens and closes its own. ``stencils`` are the batch's rendered e-mail headers.
     """
     patient = reminder.prescription.patient
     message = reminder_message(reminder=reminder)
@@ -465,6 +469,7 @@ def reminder_deliver(
             body=message.body,
             to=[patient.email],
             connection=mail_connection,
+            stencils=stencils,
         )
 
 
@@ -493,7 +498,11 @@ def _claim(reminder_id: int, now: dt.datetime) -> Reminder | None:
 # (begin, lock, update, commit): on a busy machine each round trip waits for the database
 # process to be scheduled, and a batch makes one claim per reminder. The row is still locked
 # with SKIP LOCKED, so two workers never claim it both, and one too late is skipped.
+# The same statement marks the batch's previous reminder sent (the "marked" part; it runs
+# whether or not the claim finds its row), so a batch makes one statement per reminder.
 _CLAIM_SQL = (
+    "WITH marked AS (UPDATE {table} SET status = %(sent)s, sent_at = %(sent_at)s "
+    "WHERE id = %(sent_id)s) "
     "UPDATE {table} AS r SET "
     "status = CASE WHEN r.due_at < %(oldest)s THEN %(skipped)s ELSE %(sending)s END, "
     "last_error = CASE WHEN r.due_at < %(oldest)s THEN 'TooLate' ELSE r.last_error END, "
@@ -504,10 +513,21 @@ _CLAIM_SQL = (
     "RETURNING r.status, r.attempts"
 )
 
+# A reminder sent whose row is not marked yet, and when it was sent: the batch marks it in the
+# statement that claims the next one (see ``_CLAIM_SQL``), or on its own at the end.
+SentUnmarked = tuple[Reminder, dt.datetime]
 
-def _claim_loaded(reminder: Reminder, now: dt.datetime) -> Reminder | None:
-    """Claim an already loaded reminder as ``_claim`` does; the same object, or None."""
+
+def _claim_loaded(
+    reminder: Reminder, now: dt.datetime, *, mark: SentUnmarked | None = None
+) -> Reminder | None:
+    """Claim an already loaded reminder as ``_claim`` does; the same object, or None.
+
+    ``mark``, a reminder this batch sent just before, is marked sent in the same round trip.
+    """
     if connection.vendor != "postgresql":
+        if mark is not None:
+            _mark_sent(*mark)
         claimed = _claim(reminder.pk, now)
         if claimed is not None:
             claimed.prescription = reminder.prescription
@@ -520,10 +540,15 @@ def _claim_loaded(reminder: Reminder, now: dt.datetime) -> Reminder | None:
         "pending": Reminder.Status.PENDING.value,
         "sending": Reminder.Status.SENDING.value,
         "skipped": Reminder.Status.SKIPPED.value,
+        "sent": Reminder.Status.SENT.value,
+        "sent_id": mark[0].pk if mark else None,
+        "sent_at": mark[1] if mark else None,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchone()
+    if mark is not None:
+        mark[0].status, mark[0].sent_at = Reminder.Status.SENT, mark[1]
     if result is None or result[0] != Reminder.Status.SENDING:
         return None
     reminder.status, reminder.attempts, reminder.claimed_at = result[0], result[1], now
@@ -617,40 +642,47 @@ def reminders_send_batch(
     """Send a batch of pending reminders over one mail connection, one at a time.
 
     Each reminder is claimed on its own (pending → sending, ``SKIP LOCKED``, committed) just
-    before its message goes out and marked sent right after, so a worker that dies mid-batch
-    leaves at most one row in sending (one possible duplicate, freed by the sweep) and the
-    rest pending for the redelivered task. A 5xx answer fails only that row; a 4xx answer puts
-    it back for a retry; a broken connection stops the batch, the rest left pending.
+    before its message goes out and marked sent right after, in the statement that claims the
+    next one, so a worker that dies mid-batch leaves at most one row in sending (one possible
+    duplicate, freed by the sweep) and the rest pending for the redelivered task. A 5xx answer
+    fails only that row; a 4xx answer puts it back for a retry; a broken connection stops the
+    batch, the rest left pending. The e-mails' headers are rendered once (``EmailStencils``).
     """
     report = BatchReport()
     loaded = Reminder.objects.select_related("prescription__patient").in_bulk(list(reminder_ids))
     started = time.monotonic()
-    mail = get_connection()
+    mail, stencils = get_connection(), EmailStencils()
+    unmarked: SentUnmarked | None = None
     try:
         with _unflushed_status_commits():
-            for position, reminder_id in enumerate(reminder_ids):
-                if time.monotonic() - started > time_budget:
-                    report.out_of_time = True
-                    report.unattempted.extend(reminder_ids[position:])
-                    break
-                row = loaded.get(reminder_id)
-                claimed = None
-                if row is not None and row.status == Reminder.Status.PENDING:
-                    claimed = _claim_loaded(row, now or timezone.now())
-                if claimed is None:
-                    report.passed.append(reminder_id)
-                    continue
-                try:
-                    reminder_deliver(reminder=claimed, mail_connection=mail)
-                except Exception as exc:
-                    retry = _record_failure(claimed, exc)
-                    (report.retry if retry else report.failed).append(reminder_id)
-                    if _breaks_the_connection(exc):
-                        report.unattempted.extend(reminder_ids[position + 1 :])
+            try:
+                for position, reminder_id in enumerate(reminder_ids):
+                    if time.monotonic() - started > time_budget:
+                        report.out_of_time = True
+                        report.unattempted.extend(reminder_ids[position:])
                         break
-                    continue
-                _mark_sent(claimed, now or timezone.now())
-                report.sent.append(reminder_id)
+                    row = loaded.get(reminder_id)
+                    claimed = None
+                    if row is not None and row.status == Reminder.Status.PENDING:
+                        claimed = _claim_loaded(row, now or timezone.now(), mark=unmarked)
+                        unmarked = None
+                    if claimed is None:
+                        report.passed.append(reminder_id)
+                        continue
+                    try:
+                        reminder_deliver(reminder=claimed, mail_connection=mail, stencils=stencils)
+                    except Exception as exc:
+                        retry = _record_failure(claimed, exc)
+                        (report.retry if retry else report.failed).append(reminder_id)
+                        if _breaks_the_connection(exc):
+                            report.unattempted.extend(reminder_ids[position + 1 :])
+                            break
+                        continue
+                    unmarked = (claimed, now or timezone.now())
+                    report.sent.append(reminder_id)
+            finally:
+                if unmarked is not None:
+                    _mark_sent(*unmarked)
     finally:
         with contextlib.suppress(Exception):  # a connection that broke may fail to close
             mail.close()

@@ -271,3 +271,47 @@ def test_status_changes_of_a_batch_do_not_wait_for_the_disk_and_the_setting_is_r
     assert seen == ["off"]
     assert after == "on"
     assert statuses(sending) == [(Reminder.Status.SENT, 1)]
+
+
+@pytest.mark.django_db
+def test_at_every_send_the_earlier_rows_are_marked_and_only_this_one_is_sending(mailoutbox):
+    """What bounds the duplicates after a crash: when a message goes out, every earlier one of
+    the batch is already marked sent (the mark rides on the next claim) and no other row is in
+    sending. A row passed over in the middle does not hold a mark back."""
+    rows = [row(0), row(1), row(2, status=Reminder.Status.SENT), row(3)]
+    seen = {}
+    deliver = reminders.reminder_deliver
+
+    def deliver_and_look(*, reminder, **kwargs):
+        seen[reminder.pk] = statuses(*rows)
+        return deliver(reminder=reminder, **kwargs)
+
+    with mock.patch.object(reminders, "reminder_deliver", side_effect=deliver_and_look):
+        report = reminders_send_batch(reminder_ids=[r.pk for r in rows], now=NOW)
+
+    sent, sending, pending = (
+        (Reminder.Status.SENT, 1),
+        (Reminder.Status.SENDING, 1),
+        (Reminder.Status.PENDING, 0),
+    )
+    already = (Reminder.Status.SENT, 0)
+    assert seen == {
+        rows[0].pk: [sending, pending, already, pending],
+        rows[1].pk: [sent, sending, already, pending],
+        rows[3].pk: [sent, sent, already, sending],
+    }
+    assert report.sent == [rows[0].pk, rows[1].pk, rows[3].pk]
+    assert statuses(*rows) == [sent, sent, already, sent]  # the last marked on its own
+    assert len(mailoutbox) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_on_postgresql_a_batch_costs_one_statement_per_reminder(django_assert_num_queries):
+    """Load the batch, switch commits to unflushed, one claim-and-mark per reminder, the last
+    mark, switch back: 4 + N statements, whatever N."""
+    for size in (1, 5):
+        rows = [row(100 * size + n) for n in range(size)]
+        with django_assert_num_queries(4 + size):
+            report = reminders_send_batch(reminder_ids=[r.pk for r in rows], now=NOW)
+        assert len(report.sent) == size

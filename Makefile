@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install setup run test lint format clean
+.PHONY: help install setup run test lint format clean bench-sink
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -42,6 +42,14 @@ lint: install  ## Ruff, mypy, djLint and Django's own checks, as CI runs them
 format: install  ## Apply ruff's formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+SMTP_SINK := var/smtp-sink/usr/sbin/smtp-sink
+
+bench-sink: $(SMTP_SINK)  ## Fetch Postfix's smtp-sink for bench/reminders_bench.py (Debian; no daemon installed)
+
+$(SMTP_SINK):
+	mkdir -p var/smtp-sink
+	cd var/smtp-sink && apt-get download postfix && dpkg -x postfix_*.deb . && rm postfix_*.deb
 
 clean:  ## Remove the virtualenv and everything under var/ (the SQLite database, mail, broker)
 	rm -rf $(VENV) var

@@ -43,8 +43,9 @@ import time
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
+from django import db
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
@@ -513,18 +514,21 @@ _CLAIM_SQL = (
     "RETURNING r.status, r.attempts"
 )
 
-# A reminder sent whose row is not marked yet, and when it was sent: the batch marks it in the
-# statement that claims the next one (see ``_CLAIM_SQL``), or on its own at the end.
-SentUnmarked = tuple[Reminder, dt.datetime]
+
+class SentUnmarked(NamedTuple):
+    """A reminder a batch has sent and not yet marked sent, and when it went out. The batch
+    marks it in the statement that claims its next reminder (see ``_CLAIM_SQL``), or on its
+    own when there is no next one."""
+
+    reminder: Reminder
+    sent_at: dt.datetime
 
 
-def _claim_loaded(
+def _mark_and_claim(
     reminder: Reminder, now: dt.datetime, *, mark: SentUnmarked | None = None
 ) -> Reminder | None:
-    """Claim an already loaded reminder as ``_claim`` does; the same object, or None.
-
-    ``mark``, a reminder this batch sent just before, is marked sent in the same round trip.
-    """
+    """Mark ``mark`` sent (if given) and claim an already loaded reminder as ``_claim`` does,
+    in one round trip on PostgreSQL; the claimed reminder (the same object), or None."""
     if connection.vendor != "postgresql":
         if mark is not None:
             _mark_sent(*mark)
@@ -541,14 +545,14 @@ def _claim_loaded(
         "sending": Reminder.Status.SENDING.value,
         "skipped": Reminder.Status.SKIPPED.value,
         "sent": Reminder.Status.SENT.value,
-        "sent_id": mark[0].pk if mark else None,
-        "sent_at": mark[1] if mark else None,
+        "sent_id": mark.reminder.pk if mark else None,
+        "sent_at": mark.sent_at if mark else None,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchone()
     if mark is not None:
-        mark[0].status, mark[0].sent_at = Reminder.Status.SENT, mark[1]
+        mark.reminder.status, mark.reminder.sent_at = Reminder.Status.SENT, mark.sent_at
     if result is None or result[0] != Reminder.Status.SENDING:
         return None
     reminder.status, reminder.attempts, reminder.claimed_at = result[0], result[1], now
@@ -626,6 +630,15 @@ class BatchReport:
     out_of_time: bool = False
 
 
+def _mark_sent_despite(unmarked: SentUnmarked | None) -> None:
+    """When a batch fails, still mark the reminder it sent last; if the database is what
+    failed this fails too, and the error that stopped the batch is the one to report (the row
+    stays in sending, and the sweep may send it once more)."""
+    if unmarked is not None:
+        with contextlib.suppress(db.Error):  # DatabaseError, or InterfaceError: connection gone
+            _mark_sent(*unmarked)
+
+
 def _breaks_the_connection(exc: BaseException) -> bool:
     """A failure of the mail connection itself (timeout, refused, dropped), not an answer about
     one message: the rest of the batch would fail the same way."""
@@ -642,9 +655,10 @@ def reminders_send_batch(
     """Send a batch of pending reminders over one mail connection, one at a time.
 
     Each reminder is claimed on its own (pending → sending, ``SKIP LOCKED``, committed) just
-    before its message goes out and marked sent right after, in the statement that claims the
-    next one, so a worker that dies mid-batch leaves at most one row in sending (one possible
-    duplicate, freed by the sweep) and the rest pending for the redelivered task. A 5xx answer
+    before its message goes out, and marked sent before the next message goes out, by the
+    statement that claims the next one; so a worker that dies mid-batch leaves at most one row
+    in sending (one possible duplicate, freed by the sweep) and the rest pending for the
+    redelivered task. A 5xx answer
     fails only that row; a 4xx answer puts it back for a retry; a broken connection stops the
     batch, the rest left pending. The e-mails' headers are rendered once (``EmailStencils``).
     """
@@ -664,7 +678,7 @@ def reminders_send_batch(
                     row = loaded.get(reminder_id)
                     claimed = None
                     if row is not None and row.status == Reminder.Status.PENDING:
-                        claimed = _claim_loaded(row, now or timezone.now(), mark=unmarked)
+                        claimed = _mark_and_claim(row, now or timezone.now(), mark=unmarked)
                         unmarked = None
                     if claimed is None:
                         report.passed.append(reminder_id)
@@ -678,11 +692,13 @@ def reminders_send_batch(
                             report.unattempted.extend(reminder_ids[position + 1 :])
                             break
                         continue
-                    unmarked = (claimed, now or timezone.now())
+                    unmarked = SentUnmarked(claimed, now or timezone.now())
                     report.sent.append(reminder_id)
-            finally:
-                if unmarked is not None:
-                    _mark_sent(*unmarked)
+            except BaseException:
+                _mark_sent_despite(unmarked)
+                raise
+            if unmarked is not None:
+                _mark_sent(*unmarked)
     finally:
         with contextlib.suppress(Exception):  # a connection that broke may fail to close
             mail.close()

@@ -42,11 +42,12 @@ ALLOWED = {
     ("prescriptions/services/reminders.py", "_insert_returning_ids", "cursor"): (
         "The same INSERT of reminder rows."
     ),
-    ("prescriptions/services/reminders.py", "_claim_loaded", "connection"): (
-        "Claims one reminder for sending in one UPDATE (PostgreSQL): a delivery status."
+    ("prescriptions/services/reminders.py", "_mark_and_claim", "connection"): (
+        "Marks the last reminder sent and claims the next in one UPDATE (PostgreSQL): delivery "
+        "statuses."
     ),
-    ("prescriptions/services/reminders.py", "_claim_loaded", "cursor"): (
-        "The same claim of one reminder."
+    ("prescriptions/services/reminders.py", "_mark_and_claim", "cursor"): (
+        "The same mark and claim."
     ),
     ("prescriptions/services/reminders.py", "_unflushed_status_commits", "connection"): (
         "SET synchronous_commit for reminder status batches: a session setting, no row."

@@ -6,9 +6,11 @@ import email.policy
 import io
 import re
 import string
+from unittest import mock
 
 import pytest
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.utils import DNS_NAME
 from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,31 +26,68 @@ def wire(message: EmailMessage) -> bytes:
     return message.message().as_bytes(linesep="\r\n")
 
 
-def django_built(message: EmailMessage) -> bytes:
-    """What Django itself builds for the same subject, body and recipient."""
-    return wire(EmailMessage(message.subject, message.body, to=message.to))
-
-
-def same_but_stamps(a: bytes, b: bytes) -> bool:
-    """Equal once the Date and Message-ID, which differ on every build, are set aside."""
-    stamps = re.compile(rb"^(Date|Message-ID): [^\r\n]*", re.MULTILINE)
-    return stamps.sub(rb"\1: -", a) == stamps.sub(rb"\1: -", b)
+def django_built(message: EmailMessage, copied: bytes) -> bytes:
+    """What Django itself builds for the same subject, body and recipient, stamped with the
+    Date and Message-ID of ``copied``, the message's bytes (both differ on every build: the
+    time, the process id and a random number), so the two can be compared byte for byte."""
+    date = re.search(rb"^Date: ([^\r]+)\r\n", copied, re.MULTILINE)
+    message_id = re.search(rb"^Message-ID: (?:\r\n )?(<[^>]+>)\r\n", copied, re.MULTILINE)
+    assert date is not None
+    assert message_id is not None
+    stamps = {"Date": date[1].decode(), "Message-ID": message_id[1].decode()}
+    return wire(EmailMessage(message.subject, message.body, to=message.to, headers=stamps))
 
 
 plain_bodies = st.text(alphabet=string.ascii_letters + string.digits + " .,:;/?=&-_~'\"!\t\n")
+# The Message-ID ends in this machine's name, so its length decides whether Django folds it:
+# from "localhost" to a Kubernetes pod's name, 9 to 63 characters and more.
+host_names = st.sampled_from(
+    [
+        "localhost",
+        "ip-10-0-1-23.ec2.internal",
+        "ip-172-31-40-7.eu-central-1.compute.internal",
+        "stagewise-worker-7d9f8b6c5-x2k4q.stagewise.svc.cluster.local",
+    ]
+) | st.from_regex(r"[a-z][a-z0-9-]{0,62}(\.[a-z][a-z0-9-]{0,20}){0,3}", fullmatch=True)
 
 
-@settings(max_examples=300, deadline=None)
-@given(to=st.emails(), body=plain_bodies)
-def test_a_copy_is_what_django_builds_or_is_built_by_django(to, body):
-    stencil = EmailStencil(subject=SUBJECT)
-    message = stencil.message(to=to, body=body)
+@settings(max_examples=400, deadline=None)
+@given(to=st.emails(), body=plain_bodies, host=host_names)
+def test_a_copy_is_what_django_builds_or_is_built_by_django(to, body, host):
+    with mock.patch.object(DNS_NAME, "_fqdn", host, create=True):
+        stencil = EmailStencil(subject=SUBJECT)
+        message = stencil.message(to=to, body=body)
+        copied = wire(message)
+        built = django_built(message, copied)
+
+    assert stencil.usable
 
     assert (message.subject, message.body, message.to) == (SUBJECT, body, [to])
     if stencil.copyable(to=to, body=body):
-        assert same_but_stamps(wire(message), django_built(message))
+        assert type(message) is not EmailMessage
+        assert copied == built
     else:
         assert type(message) is EmailMessage
+
+
+@pytest.mark.parametrize("host", ["localhost", "stagewise-worker-7d9f8b6c5-x2k4q.svc.local"])
+def test_message_ids_are_folded_as_django_folds_them(host):
+    """Django folds a Message-ID that runs past 78 characters; the length varies with the
+    time, the process id and a random number, so compare many copies."""
+    with mock.patch.object(DNS_NAME, "_fqdn", host, create=True):
+        stencil = EmailStencil(subject=SUBJECT)
+        pairs = []
+        for _ in range(200):
+            message = stencil.message(to="robin@example.com", body=BODY)
+            copied = wire(message)
+            pairs.append((copied, django_built(message, copied)))
+
+    folded = [copied for copied, _built in pairs if b"Message-ID: \r\n <" in copied]
+    assert all(copied == built for copied, built in pairs)
+    if len(host) > 30:
+        assert len(folded) == len(pairs)  # each of them too long for one line
+    else:
+        assert folded == []
 
 
 def test_a_plain_reminder_is_copied_with_its_own_stamps():
@@ -58,7 +97,7 @@ def test_a_plain_reminder_is_copied_with_its_own_stamps():
 
     assert type(first) is not EmailMessage  # the stencil made these, not Django
     for message in (first, second):
-        assert same_but_stamps(wire(message), django_built(message))
+        assert (copied := wire(message)) == django_built(message, copied)
     parsed = [email.message_from_bytes(wire(m), policy=email.policy.SMTP) for m in (first, second)]
     assert [p["To"] for p in parsed] == ["robin@example.com", "alex.k+pt@clinic.example.org"]
     assert parsed[0]["Message-ID"] != parsed[1]["Message-ID"]
@@ -84,11 +123,51 @@ def test_anything_the_stencil_cannot_promise_is_built_by_django(to, body):
     assert type(stencil.message(to=to, body=body)) is EmailMessage
 
 
-def test_a_subject_django_has_to_fold_makes_the_stencil_step_aside():
+def test_a_subject_django_folds_is_copied_as_django_folded_it():
     long_subject = "Zeit für Ihre Übungen " * 6  # encoded and folded over several lines
     stencil = EmailStencil(subject=long_subject)
+    message = stencil.message(to="robin@example.com", body=BODY)
+    assert stencil.usable
+    assert type(message) is not EmailMessage
+    assert b"\r\n =?utf-8?" in wire(message)
+    assert (copied := wire(message)) == django_built(message, copied)
+
+
+@pytest.mark.parametrize(
+    ("mail_settings", "stencilled"),
+    [
+        ({"EMAIL_USE_LOCALTIME": True, "TIME_ZONE": "Australia/Sydney"}, True),
+        ({"DEFAULT_FROM_EMAIL": "Physiothérapie Rivière-Ouest <rappels@clinique.example>"}, True),
+        (
+            {"DEFAULT_FROM_EMAIL": "A long clinic name, Stagewise Physio <no-reply@example.org>"},
+            True,
+        ),
+        ({"DEFAULT_CHARSET": "iso-8859-1"}, False),  # Django quotes-printable the body
+    ],
+)
+def test_copies_follow_the_mail_settings_as_django_does(mail_settings, stencilled):
+    with override_settings(**mail_settings):
+        stencil = EmailStencil(subject=SUBJECT)
+        message = stencil.message(to="robin@example.com", body=BODY)
+        copied = wire(message)
+        built = django_built(message, copied)
+    assert copied == built
+    assert (type(message) is not EmailMessage) == stencilled
+
+
+def test_a_stencil_that_cannot_copy_builds_every_message_with_django():
+    with override_settings(DEFAULT_CHARSET="utf-16"):  # Django would base64 the body
+        stencil = EmailStencil(subject=SUBJECT)
+        message = stencil.message(to="robin@example.com", body=BODY)
     assert not stencil.usable
-    assert type(stencil.message(to="robin@example.com", body=BODY)) is EmailMessage
+    assert type(message) is EmailMessage
+
+
+def test_the_copy_answers_questions_about_its_headers():
+    message = EmailStencil(subject=SUBJECT).message(to="robin@example.com", body=BODY)
+    mime = message.message()
+    assert (mime["To"], mime["Subject"]) == ("robin@example.com", SUBJECT)
+    assert mime.get_payload().replace("\r\n", "\n") == BODY
 
 
 def test_a_short_encoded_subject_is_copied_as_django_encoded_it():
@@ -96,7 +175,7 @@ def test_a_short_encoded_subject_is_copied_as_django_encoded_it():
     message = stencil.message(to="robin@example.com", body=BODY)
     assert stencil.usable
     assert type(message) is not EmailMessage
-    assert same_but_stamps(wire(message), django_built(message))
+    assert (copied := wire(message)) == django_built(message, copied)
     assert b"Subject: =?utf-8?" in wire(message)
 
 

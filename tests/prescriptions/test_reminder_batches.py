@@ -10,7 +10,7 @@ import time_machine
 from celery.exceptions import Retry
 from django.core.mail import EmailMessage
 from django.core.mail.backends.locmem import EmailBackend
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.test import override_settings
 
 from prescriptions import tasks
@@ -277,8 +277,15 @@ def test_status_changes_of_a_batch_do_not_wait_for_the_disk_and_the_setting_is_r
 def test_at_every_send_the_earlier_rows_are_marked_and_only_this_one_is_sending(mailoutbox):
     """What bounds the duplicates after a crash: when a message goes out, every earlier one of
     the batch is already marked sent (the mark rides on the next claim) and no other row is in
-    sending. A row passed over in the middle does not hold a mark back."""
-    rows = [row(0), row(1), row(2, status=Reminder.Status.SENT), row(3)]
+    sending. Neither a row passed over without a claim (already sent) nor a claim that finds
+    nothing to send (too late) holds a mark back."""
+    rows = [
+        row(0),
+        row(1),
+        row(2, status=Reminder.Status.SENT),
+        row(3, due_at=NOW - dt.timedelta(minutes=31)),
+        row(4),
+    ]
     seen = {}
     deliver = reminders.reminder_deliver
 
@@ -294,15 +301,53 @@ def test_at_every_send_the_earlier_rows_are_marked_and_only_this_one_is_sending(
         (Reminder.Status.SENDING, 1),
         (Reminder.Status.PENDING, 0),
     )
-    already = (Reminder.Status.SENT, 0)
+    already, late = (Reminder.Status.SENT, 0), (Reminder.Status.SKIPPED, 0)
     assert seen == {
-        rows[0].pk: [sending, pending, already, pending],
-        rows[1].pk: [sent, sending, already, pending],
-        rows[3].pk: [sent, sent, already, sending],
+        rows[0].pk: [sending, pending, already, pending, pending],
+        rows[1].pk: [sent, sending, already, pending, pending],
+        rows[4].pk: [sent, sent, already, late, sending],
     }
-    assert report.sent == [rows[0].pk, rows[1].pk, rows[3].pk]
-    assert statuses(*rows) == [sent, sent, already, sent]  # the last marked on its own
+    assert report.sent == [rows[0].pk, rows[1].pk, rows[4].pk]
+    assert statuses(*rows) == [sent, sent, already, late, sent]  # the last marked on its own
     assert len(mailoutbox) == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("database_still_answers", [True, False])
+def test_a_batch_stopped_by_an_error_reports_that_error_and_marks_what_it_can(
+    database_still_answers, mailoutbox
+):
+    """The database dies between two sends: the error that stopped the batch is the one
+    raised, not the failure of marking the message sent just before; while the database
+    still answers, that message is marked."""
+    first, second = row(0), row(1)
+    claim = reminders._mark_and_claim
+    calls = []
+
+    def claim_then_die(reminder, now, *, mark=None):
+        calls.append(reminder.pk)
+        if len(calls) == 2:
+            raise OperationalError("terminating connection due to administrator command")
+        return claim(reminder, now, mark=mark)
+
+    mark = (
+        reminders._mark_sent
+        if database_still_answers
+        else mock.Mock(side_effect=InterfaceError("connection already closed"))
+    )
+    with (
+        mock.patch.object(reminders, "_mark_and_claim", side_effect=claim_then_die),
+        mock.patch.object(reminders, "_mark_sent", mark),
+        pytest.raises(OperationalError, match="terminating connection"),
+    ):
+        reminders_send_batch(reminder_ids=[first.pk, second.pk], now=NOW)
+
+    expected_first = (
+        Reminder.Status.SENT if database_still_answers else Reminder.Status.SENDING,
+        1,
+    )
+    assert statuses(first, second) == [expected_first, (Reminder.Status.PENDING, 0)]
+    assert [m.to for m in mailoutbox] == [["p0@example.com"]]
 
 
 @pytest.mark.postgres

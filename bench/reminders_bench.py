@@ -37,10 +37,12 @@ import datetime as dt
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zoneinfo
 from pathlib import Path
@@ -97,7 +99,7 @@ def _sink_main(port: int, received: Any, distinct: Any, ready: Any, stop: Any) -
     controller.stop()
 
 
-class SmtpSink:
+class AiosmtpdSink:
     """An SMTP server on localhost, in a process of its own so that it competes with the
     workers for a core as a real mail relay would, not with this process for its GIL."""
 
@@ -284,11 +286,9 @@ class PostfixSink:
     transaction is appended to a dump file; its ``X-Rcpt-Args`` lines are counted."""
 
     def __init__(self, binary: Path) -> None:
-        import tempfile
-
         self.binary, self.port = binary, free_port()
         self._dir = Path(tempfile.mkdtemp(prefix="reminders-bench-sink-"))
-        self._dir.chmod(0o777)  # smtp-sink drops to "nobody" when started as root
+        self._dir.chmod(0o733)  # smtp-sink drops to "nobody" when started as root
         self._dump = self._dir / "dump"
         self._process: subprocess.Popen[bytes] | None = None
         self._offset, self._rest, self._received = 0, b"", 0
@@ -316,11 +316,11 @@ class PostfixSink:
         fail("smtp-sink did not listen within 10 s")
 
     def stop(self) -> None:
-        import shutil
-
+        """Stop the server and remove its dump, keeping the counts read from it."""
         if self._process and self._process.poll() is None:
             self._process.terminate()
             self._process.wait(timeout=10)
+        self._read()
         shutil.rmtree(self._dir, ignore_errors=True)
 
     @property
@@ -356,9 +356,7 @@ class PostfixSink:
 def find_smtp_sink(given: str | None) -> Path | None:
     """Postfix's smtp-sink: the path given, on PATH, in /usr/sbin, or extracted by
     ``make bench-sink`` under var/; None when there is none."""
-    import shutil
-
-    candidates = (
+    candidates: list[str | None] = (
         [given]
         if given
         else [
@@ -488,11 +486,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     smtp_sink = None if args.sink == "aiosmtpd" else find_smtp_sink(args.smtp_sink)
     if args.sink == "smtp-sink" and smtp_sink is None:
         fail("--sink smtp-sink: none found; run `make bench-sink` or pass --smtp-sink PATH")
-    sink: PostfixSink | SmtpSink = PostfixSink(smtp_sink) if smtp_sink else SmtpSink()
+    sink: PostfixSink | AiosmtpdSink = PostfixSink(smtp_sink) if smtp_sink else AiosmtpdSink()
     sink_name = f"smtp-sink ({smtp_sink})" if smtp_sink else "aiosmtpd"
-    sink.start()
     workers: list[subprocess.Popen[bytes]] = []
     try:
+        sink.start()
         setup_django(url, broker_url, sink.port)
         from django.core.management import call_command
         from django.db import connection

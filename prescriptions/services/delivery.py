@@ -149,6 +149,8 @@ class _RenderedMessage:
         return None
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_data":  # copy and pickle probe; not a header
+            raise AttributeError(name)
         return getattr(email.message_from_bytes(self._data), name)
 
     def __getitem__(self, name: str) -> Any:

@@ -1,6 +1,7 @@
 """E-mail stencils: a batch's headers rendered once by Django, each copy byte for byte what
 Django would have built for it, and an ordinary EmailMessage whenever that cannot be promised."""
 
+import copy
 import email
 import email.policy
 import io
@@ -163,11 +164,13 @@ def test_a_stencil_that_cannot_copy_builds_every_message_with_django():
     assert type(message) is EmailMessage
 
 
-def test_the_copy_answers_questions_about_its_headers():
+def test_the_copy_answers_questions_about_its_headers_and_can_be_copied():
     message = EmailStencil(subject=SUBJECT).message(to="robin@example.com", body=BODY)
     mime = message.message()
     assert (mime["To"], mime["Subject"]) == ("robin@example.com", SUBJECT)
     assert mime.get_payload().replace("\r\n", "\n") == BODY
+    assert copy.deepcopy(mime).as_bytes() == mime.as_bytes()
+    assert copy.deepcopy(message).message().as_bytes() == mime.as_bytes()
 
 
 def test_a_short_encoded_subject_is_copied_as_django_encoded_it():

@@ -249,10 +249,7 @@ def _due_rows(now: dt.datetime) -> tuple[list[DueRow], int]:
     # grouped by plan, and each distinct plan is decoded and its due slots computed once.
     groups: dict[tuple[Any, ...], list[tuple[int, str]]] = {}
     for row in _candidates(now):
-        members = groups.get(row[2:])
-        if members is None:
-            members = groups[row[2:]] = []
-        members.append(row[:2])
+        groups.setdefault(row[2:], []).append(row[:2])
     due_groups = [
         (slot, members) for key, members in groups.items() for slot in _due_slots(_plan(key), now)
     ]
@@ -266,17 +263,10 @@ def _due_rows(now: dt.datetime) -> tuple[list[DueRow], int]:
     for slot, members in due_groups:
         if slot.quiet:
             continue
-        day, hhmm, kind, instant, needed = (
-            slot.local_date,
-            slot.hhmm,
-            slot.kind,
-            slot.instant,
-            slot.satisfied_by,
-        )
         rows.extend(
-            (pk, day, hhmm, channel, kind, instant)
+            (pk, slot.local_date, slot.hhmm, channel, slot.kind, slot.instant)
             for pk, channel in members
-            if logs.get((pk, day), 0) < needed
+            if logs.get((pk, slot.local_date), 0) < slot.satisfied_by
         )
     return rows, planned - len(rows)
 
@@ -355,7 +345,6 @@ def _insert_returning_ids(rows: list[DueRow]) -> list[int]:
         return sorted(pk for (pk,) in cursor.fetchall())
 
 
-# The values arrive as one array per column; unnest turns them back into rows.
 # The values arrive as one comma-separated text per column (quick to build and to send even
 # for 100,000 rows; none of the values holds a comma); unnest turns them back into rows.
 _INSERT_SQL = (
@@ -588,10 +577,14 @@ def reminder_send(*, reminder_id: int, now: dt.datetime | None = None) -> bool:
     ``MAX_ATTEMPTS``; a permanent one (a 5xx answer) marks it failed and returns False.
     """
     now = now or timezone.now()
-    reminder = _claim(reminder_id, now)
+    reminder = (
+        Reminder.objects.select_related("prescription__patient").filter(pk=reminder_id).first()
+    )
+    if reminder is None or reminder.status != Reminder.Status.PENDING:
+        return False
+    reminder = _mark_and_claim(reminder, now)
     if reminder is None:
         return False
-    reminder = Reminder.objects.select_related("prescription__patient").get(pk=reminder.pk)
     try:
         reminder_deliver(reminder=reminder)
     except Exception as exc:
@@ -639,6 +632,52 @@ def _mark_sent_despite(unmarked: SentUnmarked | None) -> None:
             _mark_sent(*unmarked)
 
 
+def _send_in_turn(
+    reminder_ids: Sequence[int],
+    loaded: dict[int, Reminder],
+    mail: BaseEmailBackend,
+    report: BatchReport,
+    *,
+    now: dt.datetime | None,
+    deadline: float,
+) -> None:
+    """The body of ``reminders_send_batch``: claim, send and mark each reminder in turn, noting
+    what became of each in ``report``. Each mark rides on the next claim; the last is made on
+    its own, and attempted even when the batch stops on an error."""
+    stencils = EmailStencils()
+    unmarked: SentUnmarked | None = None
+    try:
+        for position, reminder_id in enumerate(reminder_ids):
+            if time.monotonic() > deadline:
+                report.out_of_time = True
+                report.unattempted.extend(reminder_ids[position:])
+                break
+            row = loaded.get(reminder_id)
+            claimed = None
+            if row is not None and row.status == Reminder.Status.PENDING:
+                claimed = _mark_and_claim(row, now or timezone.now(), mark=unmarked)
+                unmarked = None
+            if claimed is None:
+                report.passed.append(reminder_id)
+                continue
+            try:
+                reminder_deliver(reminder=claimed, mail_connection=mail, stencils=stencils)
+            except Exception as exc:
+                retry = _record_failure(claimed, exc)
+                (report.retry if retry else report.failed).append(reminder_id)
+                if _breaks_the_connection(exc):
+                    report.unattempted.extend(reminder_ids[position + 1 :])
+                    break
+                continue
+            unmarked = SentUnmarked(claimed, now or timezone.now())
+            report.sent.append(reminder_id)
+    except BaseException:
+        _mark_sent_despite(unmarked)
+        raise
+    if unmarked is not None:
+        _mark_sent(*unmarked)
+
+
 def _breaks_the_connection(exc: BaseException) -> bool:
     """A failure of the mail connection itself (timeout, refused, dropped), not an answer about
     one message: the rest of the batch would fail the same way."""
@@ -658,47 +697,17 @@ def reminders_send_batch(
     before its message goes out, and marked sent before the next message goes out, by the
     statement that claims the next one; so a worker that dies mid-batch leaves at most one row
     in sending (one possible duplicate, freed by the sweep) and the rest pending for the
-    redelivered task. A 5xx answer
-    fails only that row; a 4xx answer puts it back for a retry; a broken connection stops the
-    batch, the rest left pending. The e-mails' headers are rendered once (``EmailStencils``).
+    redelivered task. A 5xx answer fails only that row; a 4xx answer puts it back for a retry;
+    a broken connection stops the batch, the rest left pending. The e-mails' headers are
+    rendered once (``EmailStencils``).
     """
     report = BatchReport()
     loaded = Reminder.objects.select_related("prescription__patient").in_bulk(list(reminder_ids))
-    started = time.monotonic()
-    mail, stencils = get_connection(), EmailStencils()
-    unmarked: SentUnmarked | None = None
+    deadline = time.monotonic() + time_budget
+    mail = get_connection()
     try:
         with _unflushed_status_commits():
-            try:
-                for position, reminder_id in enumerate(reminder_ids):
-                    if time.monotonic() - started > time_budget:
-                        report.out_of_time = True
-                        report.unattempted.extend(reminder_ids[position:])
-                        break
-                    row = loaded.get(reminder_id)
-                    claimed = None
-                    if row is not None and row.status == Reminder.Status.PENDING:
-                        claimed = _mark_and_claim(row, now or timezone.now(), mark=unmarked)
-                        unmarked = None
-                    if claimed is None:
-                        report.passed.append(reminder_id)
-                        continue
-                    try:
-                        reminder_deliver(reminder=claimed, mail_connection=mail, stencils=stencils)
-                    except Exception as exc:
-                        retry = _record_failure(claimed, exc)
-                        (report.retry if retry else report.failed).append(reminder_id)
-                        if _breaks_the_connection(exc):
-                            report.unattempted.extend(reminder_ids[position + 1 :])
-                            break
-                        continue
-                    unmarked = SentUnmarked(claimed, now or timezone.now())
-                    report.sent.append(reminder_id)
-            except BaseException:
-                _mark_sent_despite(unmarked)
-                raise
-            if unmarked is not None:
-                _mark_sent(*unmarked)
+            _send_in_turn(reminder_ids, loaded, mail, report, now=now, deadline=deadline)
     finally:
         with contextlib.suppress(Exception):  # a connection that broke may fail to close
             mail.close()

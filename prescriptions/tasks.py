@@ -2,7 +2,7 @@
 the therapists' daily digests. Every task is idempotent: delivery is at least once."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery import shared_task
@@ -22,19 +22,20 @@ from .services.reminders import (
 
 # Transient failures (OSError covers smtplib's errors and timeouts) retry with backoff; after the
 # last retry the row stays pending and the minute sweep keeps trying, so a notice is not lost.
-def task_queue_on_commit(task: Any, *args: object) -> None:
-    """Queue ``task`` once the current transaction commits.
+def _on_commit_robust(queue: Callable[[], None], *, name: str) -> None:
+    """Run ``queue`` once the current transaction commits.
 
     A broker outage is logged, not raised: the request that wrote the row (an urgent notice, a
     reminder) still succeeds, the row stays pending, and a sweep queues it when the broker is
-    back.
+    back. ``name`` is what Django's log line names on such a failure.
     """
-
-    def queue() -> None:
-        task.delay(*args)
-
-    queue.__qualname__ = f"{task.name}.delay"  # what Django's log line names on a failure
+    queue.__qualname__ = name
     transaction.on_commit(queue, robust=True)
+
+
+def task_queue_on_commit(task: Any, *args: object) -> None:
+    """Queue ``task`` once the current transaction commits (see ``_on_commit_robust``)."""
+    _on_commit_robust(lambda: task.delay(*args), name=f"{task.name}.delay")
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=10)
@@ -99,8 +100,7 @@ def reminders_queue(reminder_ids: Sequence[int], *, on_commit: bool = False) -> 
                 )
 
     if batches and on_commit:
-        publish.__qualname__ = f"{reminders_send_batch_task.name}.apply_async"
-        transaction.on_commit(publish, robust=True)
+        _on_commit_robust(publish, name=f"{reminders_send_batch_task.name}.apply_async")
     elif batches:
         publish()
     return len(batches)

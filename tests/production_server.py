@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.db import connection
 
-from tests.support.services import free_port
+from tests.support.services import celery_worker_command, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "clinic.example"
@@ -231,20 +231,8 @@ class ProductionWorker:
 
     def start(self) -> "ProductionWorker":
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+        self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+            celery_worker_command("--pool=solo"),
             cwd=ROOT,
             env=self.env,
             stdout=log,

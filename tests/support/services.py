@@ -26,6 +26,24 @@ ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 
+def celery_worker_command(*options: str) -> list[str]:
+    """The command line of one of this project's Celery workers, logging at INFO and with no
+    heartbeat, gossip or mingle (nothing a test waits for), plus ``options`` (pool, name)."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--loglevel=INFO",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        *options,
+    ]
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -173,21 +191,11 @@ class WorkerProcess:
             "EMAIL_TIMEOUT": str(self.email_timeout),
             "LOG_LEVEL": "WARNING",
         }
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
+        command = celery_worker_command(
             f"--pool={self.pool}",
             f"--concurrency={self.concurrency}",
             f"--hostname={self.name}@%h",
-            "--loglevel=INFO",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ]
+        )
         with self.logfile.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
                 command,

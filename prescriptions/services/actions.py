@@ -16,7 +16,7 @@ from patients.models import Clinician
 from .. import rules
 from ..exceptions import OverrideRefused, ReasonRequired, TransitionRefused
 from ..models import Alert, Prescription, StageTransition, ThresholdOverride
-from .inputs import prescription_for_evaluation, stage_baseline
+from .inputs import PROPOSAL_KINDS, prescription_for_evaluation, stage_baseline
 from .transitions import prescription_change_stage, prescription_change_status
 
 Status = Prescription.Status
@@ -222,19 +222,14 @@ def prescription_set_status(
         actor=clinician.user,
     )
     if to_status in {Status.COMPLETED, Status.STOPPED}:
-        _proposals_supersede(prescription=prescription, user=clinician.user, reason=reason, now=now)
-
-
-def _proposals_supersede(
-    *, prescription: Prescription, user: Any, reason: str, now: dt.datetime
-) -> None:
-    """Close the open proposals of a programme that has ended, one audited save each."""
-    fields = ["status", "resolved_at", "resolved_by", "resolution", "resolution_reason"]
-    for alert in Alert.objects.filter(
-        prescription=prescription,
-        status=Alert.Status.OPEN,
-        kind__in=[Alert.Kind.ADVANCE_PROPOSED, Alert.Kind.MAINTENANCE_PROPOSED],
-    ):
-        alert.status, alert.resolved_at, alert.resolved_by = Alert.Status.RESOLVED, now, user
-        alert.resolution, alert.resolution_reason = Alert.Resolution.SUPERSEDED, reason
-        alert.save(update_fields=fields)
+        # A programme that has ended has nothing left to propose: close its open proposals.
+        for alert in Alert.objects.filter(
+            prescription=prescription, status=Alert.Status.OPEN, kind__in=PROPOSAL_KINDS
+        ):
+            _resolve(
+                alert,
+                clinician=clinician,
+                resolution=Alert.Resolution.SUPERSEDED,
+                reason=reason,
+                now=now,
+            )

@@ -466,6 +466,28 @@ def test_discharge_completes_the_programme(programme, therapist):
     assert (programme.status, programme.ended_at) == ("completed", at(3))
 
 
+@pytest.mark.parametrize(("to_status", "closed"), [("completed", True), ("paused", False)])
+def test_ending_a_programme_closes_its_open_proposal_and_pausing_does_not(
+    programme, patient, therapist, to_status, closed
+):
+    good_days(patient, 0, 9)
+    proposal = Alert.objects.get(kind=Alert.Kind.ADVANCE_PROPOSED, status="open")
+    prescription_set_status(
+        clinician=therapist,
+        prescription=programme,
+        to_status=to_status,
+        reason=" Done. ",
+        now=at(11),
+    )
+    proposal.refresh_from_db()
+    if closed:
+        assert (proposal.status, proposal.resolution) == ("resolved", "superseded")
+        assert (proposal.resolved_by, proposal.resolved_at) == (therapist.user, at(11))
+        assert proposal.resolution_reason == "Done."
+    else:
+        assert (proposal.status, proposal.resolution) == ("open", "")
+
+
 # --- cost does not grow with history --------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,8 +21,6 @@ from .services.reminders import (
 )
 
 
-# Transient failures (OSError covers smtplib's errors and timeouts) retry with backoff; after the
-# last retry the row stays pending and the minute sweep keeps trying, so a notice is not lost.
 def _on_commit_robust(queue: Callable[[], None], *, name: str) -> None:
     """Run ``queue`` once the current transaction commits.
 
@@ -38,6 +37,8 @@ def task_queue_on_commit(task: Any, *args: object) -> None:
     _on_commit_robust(lambda: task.delay(*args), name=f"{task.name}.delay")
 
 
+# Transient failures (OSError covers smtplib's errors and timeouts) retry with backoff; after the
+# last retry the row stays pending and the minute sweep keeps trying, so a notice is not lost.
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=10)
 def outbox_send_task(message_id: int) -> bool:
     """Send one outbox message (an urgent notice to a therapist, for instance)."""
@@ -76,7 +77,9 @@ def reminders_send_batch_task(self: Any, reminder_ids: list[int]) -> dict[str, i
     else:
         again = report.retry + report.unattempted
     if again:
-        countdown = min(BATCH_RETRY_BACKOFF * 2**self.request.retries, BATCH_RETRY_BACKOFF_MAX)
+        countdown = get_exponential_backoff_interval(
+            BATCH_RETRY_BACKOFF, self.request.retries, BATCH_RETRY_BACKOFF_MAX
+        )
         raise self.retry(args=(again,), countdown=countdown)
     return {"sent": len(report.sent), "failed": len(report.failed), "passed": len(report.passed)}
 
@@ -99,9 +102,11 @@ def reminders_queue(reminder_ids: Sequence[int], *, on_commit: bool = False) -> 
                     args=(batch,), argsrepr=f"[{len(batch)} reminder ids]", producer=producer
                 )
 
-    if batches and on_commit:
+    if not batches:
+        return 0
+    if on_commit:
         _on_commit_robust(publish, name=f"{reminders_send_batch_task.name}.apply_async")
-    elif batches:
+    else:
         publish()
     return len(batches)
 

@@ -608,6 +608,8 @@ SEND_BATCH_SECONDS = 30.0
 class BatchReport:
     """What one batch did with each of its reminders, by id.
 
+    ``failed``: refused for good (a 5xx answer, or an error of ours building the message, which
+    would fail the same way again); marked failed with the reason.
     ``retry``: a transient failure put the row back to pending; try it again after a backoff.
     ``unattempted``: never claimed because the batch stopped early (the mail connection broke,
     or the time budget ran out); still pending.

@@ -155,6 +155,20 @@ def test_a_broken_connection_stops_the_batch_and_leaves_the_rest_pending(error, 
 
 
 @pytest.mark.django_db
+def test_a_fault_of_ours_fails_only_that_row_with_its_class_and_the_batch_goes_on(mailoutbox):
+    """Not an answer from the mail server but an error in building the message: that row is
+    failed with the error's class as its reason (never retried: it would fail the same way),
+    and the others are sent."""
+    bad, good = row(0), row(1)
+    with mock.patch.object(EmailMessage, "send", failing_for("p0@example.com", ValueError("x"))):
+        report = reminders_send_batch(reminder_ids=[bad.pk, good.pk], now=NOW)
+    assert (report.failed, report.sent, report.retry) == ([bad.pk], [good.pk], [])
+    bad.refresh_from_db()
+    assert (bad.status, bad.last_error) == (Reminder.Status.FAILED, "ValueError")
+    assert [m.to for m in mailoutbox] == [["p1@example.com"]]
+
+
+@pytest.mark.django_db
 def test_the_last_allowed_attempt_fails_the_row_instead_of_retrying(mailoutbox):
     tired = row(0, attempts=reminders.MAX_ATTEMPTS - 1)
     error = smtplib.SMTPDataError(451, b"later")

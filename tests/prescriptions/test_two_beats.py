@@ -71,6 +71,7 @@ def test_two_passes_for_the_same_minute_at_once_create_one_row_per_slot(redis_se
     reports = [json.loads(out) for out, _err in outputs]
     assert [r["due"] for r in reports] == [SLOTS, SLOTS]
     assert all(r["created"] <= SLOTS for r in reports)
+    assert sum(r["created"] for r in reports) == SLOTS, "each row counted by exactly one pass"
     rows = population.rows_per_slot()
     assert set(rows.values()) == {1}, "a due slot has no row or more than one"
     assert Reminder.objects.count() == SLOTS

@@ -330,6 +330,37 @@ def test_every_audited_model_is_registered():
     assert set(audited_models()) <= set(auditlog.get_models())
 
 
+# Models that point at a patient's records but hold no health data, and why.
+NOT_AUDITED = {"prescriptions.Reminder": "delivery bookkeeping: a due time and a status"}
+
+
+def test_every_model_that_reaches_a_patient_is_audited_or_excused():
+    """``audited_models()`` is what the audit, the data-safety and the query-scope suites take
+    as the patient data; a new model pointing at a patient's records must join it or be
+    excused here with a reason."""
+    from django.apps import apps
+
+    from patients.models import Patient
+
+    reaching, grew = {Patient}, True
+    while grew:  # every model with a foreign key into what already reaches a patient
+        found = {
+            model
+            for model in apps.get_models()
+            if any(
+                field.is_relation and field.related_model in reaching
+                for field in model._meta.concrete_fields
+            )
+            and model._meta.app_label in {"patients", "prescriptions", "exercises"}
+        }
+        grew = not found <= reaching
+        reaching |= found
+    labels = {model._meta.label for model in reaching}
+    audited = {model._meta.label for model in audited_models()}
+    assert labels - audited == set(NOT_AUDITED)
+    assert "prescriptions.SessionLog" in labels  # the walk does reach the records
+
+
 # --- append-only ---------------------------------------------------------------------------
 
 

@@ -20,8 +20,10 @@ def people(therapist):
 
 
 def test_a_scoped_lookup_passes(people):
+    before = query_scope.CHECKED["statements"]
     with query_scope.watching(people["therapist"].user):
         patient_get_for_clinician(clinician=people["therapist"], public_id=people["own"].public_id)
+    assert query_scope.CHECKED["statements"] > before  # checked, and passed
 
 
 @pytest.mark.parametrize(
@@ -43,8 +45,10 @@ def test_an_unscoped_query_fails(people, query):
 
 
 def test_a_patient_may_read_only_their_own_record(people):
+    before = query_scope.CHECKED["statements"]
     with query_scope.watching(people["own"].user):
         Patient.objects.get(pk=people["own"].pk)
+    assert query_scope.CHECKED["statements"] > before  # checked, and passed
     with (
         pytest.raises(AssertionError),
         query_scope.watching(people["own"].user),

@@ -27,7 +27,15 @@ from exercises.models import Protocol
 from patients.models import Intake, Patient
 from patients.red_flags import INTAKE_QUESTIONS
 from prescriptions.forms import OVERRIDABLE
-from prescriptions.models import Alert, OutboxMessage, Prescription, Reminder, SessionLog
+from prescriptions.models import (
+    Alert,
+    OutboxMessage,
+    Prescription,
+    Reminder,
+    SessionLog,
+    StatusChange,
+    ThresholdOverride,
+)
 from prescriptions.services import prescription_create
 from prescriptions.services.digests import pt_digests_write
 from prescriptions.services.reminders import slot_instant
@@ -241,6 +249,18 @@ def test_no_canary_in_logs_emails_texts_or_urls(app_log, django_user_model, caps
             ),
             HTTPStatus.FOUND,
         )
+    # Each of those posts stored its canary, so "no canary found" below means something.
+    red_flag.refresh_from_db()
+    assert red_flag.resolution_reason == canaries.by_field["alert.clear_reason"]
+    assert ThresholdOverride.objects.filter(
+        prescription__patient=patient, reason=canaries.by_field["override.reason"]
+    ).exists()
+    assert {
+        canaries.by_field["status_change.pause"],
+        canaries.by_field["status_change.resume"],
+    } <= set(
+        StatusChange.objects.filter(prescription__patient=patient).values_list("reason", flat=True)
+    )
     # The caseload search by surname, as the page's form sends it.
     search = {"q": canaries.by_field["patient.last_name"], "everyone": "on"}
     ok(desk.post(reverse("prescriptions:caseload"), search), HTTPStatus.FOUND)
@@ -404,7 +424,9 @@ def test_no_canary_in_the_web_servers_or_the_workers_logs(production, queued_tas
     server.stop()
 
     canaries.scan_urls("gunicorn request or redirect", desk.paths + phone.paths)
-    for path in (server.log_path, worker.log_path, *server.tmp_path.glob("*-app.log")):
+    app_logs = sorted(server.tmp_path.glob("*-app.log"))
+    assert app_logs, "no LOG_FILE was written: the sweep would read nothing of the app's logs"
+    for path in (server.log_path, worker.log_path, *app_logs):
         canaries.scan_log(path.name, path.read_text(errors="replace"))
     for path in sorted((server.tmp_path / "mail").iterdir()):
         for raw in path.read_bytes().split(b"-" * 79):

@@ -81,3 +81,4 @@ def test_a_browser_journey_leaks_no_canary(live_server, browser, app_log, capsys
         print("\n" + canaries.report() + " (Chromium journey)")
     assert canaries.found == []
     assert canaries.scanned["URLs"] > 20
+    assert canaries.scanned["log lines"] > 0

@@ -164,6 +164,8 @@ def test_no_page_but_the_sign_in_ones_opens_to_staff_before_the_second_step(clie
     from patients.middleware import SIGN_IN_URL_NAMES
     from tests.test_access_matrix import MATRIX
 
+    # Written out here: the exemption the middleware grants is what this test checks.
+    assert {"login", "logout", "two_factor_verify", "two_factor_enrol"} == SIGN_IN_URL_NAMES
     for role in ("ta1", "adm_a", "su"):
         client.logout()
         client.unverified_force_login(world["users"][role])

@@ -9,6 +9,7 @@ from base64 import b32encode
 import segno
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 DEVICE_NAME = "Authenticator app"
@@ -40,6 +41,13 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
 def totp_secret(*, device: TOTPDevice) -> str:
     """The device's key as the base-32 text an authenticator app accepts typed in."""
     return b32encode(device.bin_key).decode()
+
+
+def totp_code_now(*, device: TOTPDevice) -> str:
+    """The code the device's authenticator app shows at this moment, with its leading zeros
+    (printed by ``manage.py demo_code`` for the demo's published key, and typed by tests)."""
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{code:0{device.digits}d}"
 
 
 def totp_qr_svg(*, device: TOTPDevice) -> str:

@@ -146,13 +146,9 @@ def _staff_force_login_is_otp_verified(monkeypatch):
 
 def totp_code(device) -> str:
     """The code ``device``'s authenticator app shows now (on the test's clock)."""
-    import time
+    from patients.two_factor import totp_code_now
 
-    from django_otp.oath import TOTP
-
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time()
-    return f"{totp.token():0{device.digits}d}"
+    return totp_code_now(device=device)
 
 
 @pytest.fixture

@@ -1,12 +1,11 @@
 """``manage.py demo_code USERNAME``: the code a demo staff account's authenticator shows now."""
 
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from patients.two_factor import totp_code_now
 from prescriptions.demo import DEMO_CLINIC_SLUG, DEMO_TOTP_KEY_HEX
 
 
@@ -26,6 +25,4 @@ class Command(BaseCommand):
         ).first()
         if device is None:
             raise CommandError("No demo staff account of that name (run `manage.py seed_demo`).")
-        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-        totp.time = time.time()
-        self.stdout.write(f"{totp.token():0{device.digits}d}")
+        self.stdout.write(totp_code_now(device=device))

@@ -29,15 +29,11 @@ admin.site.unregister(LogEntry)
 
 @admin.register(LogEntry)
 class AuditEntryAdmin(LogEntryAdmin):
-    """The audit trail: read-only, never added to, changed or deleted by hand (docs/audit.md)."""
+    """The audit trail: read-only, never added to, changed or deleted by hand (docs/audit.md).
 
-    actions = None
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+    auditlog's admin already refuses adding and changing; it still lets a deletion elsewhere
+    in the admin cascade into entries, which this refuses too.
+    """
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

@@ -71,7 +71,8 @@ CASELOAD_PAGE_SIZE = 50
 # The name a therapist searches for is kept in the session, never in the URL: a patient's name
 # in a URL ends up in access logs, browser history and Referer headers.
 CASELOAD_SEARCH_KEY = "caseload_search"
-CASELOAD_URL_FILTERS = ("stage", "needs_attention", "inactive", "everyone")
+# Every other filter of the form may stay in the URL (a new one does too, unless named here).
+CASELOAD_URL_FILTERS = tuple(name for name in CaseloadFilterForm.base_fields if name != "q")
 
 
 @therapist_required

@@ -20,11 +20,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils import timezone
-from django_otp import user_has_device
 
 from .addresses import client_address
 from .audit import request_id_current, requester_end, requester_start
 from .selectors import user_is_staff
+from .two_factor import second_step_owed
 
 STARTED_KEY = "stagewise_session_started"
 LAST_SEEN_KEY = "stagewise_session_last_seen"
@@ -93,13 +93,6 @@ def session_start(sender: object, request: HttpRequest | None, **kwargs: object)
     request.session[LAST_SEEN_KEY] = now
 
 
-def passed_second_step(user: object) -> bool:
-    """Whether this request's person typed an authenticator code this session (django-otp's
-    ``OTPMiddleware`` gives the user ``is_verified``)."""
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified and is_verified())
-
-
 class TwoFactorRequiredMiddleware:
     """Staff reach no page until they have passed the second sign-in step (and are sent to set
     it up first if they have no authenticator yet); a patient who turned it on passes it too.
@@ -114,17 +107,13 @@ class TwoFactorRequiredMiddleware:
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        user = request.user
-        if not user.is_authenticated or passed_second_step(user):
+        if not request.user.is_authenticated:
             return None
         match = request.resolver_match
         if match is not None and match.url_name in SIGN_IN_URL_NAMES:
             return None
-        if user_has_device(user, confirmed=True):
-            target = "two_factor_verify"
-        elif user_is_staff(user):
-            target = "two_factor_enrol"
-        else:
+        target = second_step_owed(request.user)
+        if target is None:
             return None
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{resolve_url(target)}?{query}")

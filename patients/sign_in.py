@@ -18,9 +18,14 @@ from django_ratelimit.core import is_ratelimited
 
 from .addresses import client_address
 from .forms import OneTimeCodeForm, form_status, submitted
-from .middleware import passed_second_step
 from .selectors import user_is_staff
-from .two_factor import totp_device_confirm, totp_device_pending, totp_qr_svg, totp_secret
+from .two_factor import (
+    second_step_owed,
+    totp_device_confirm,
+    totp_device_pending,
+    totp_qr_svg,
+    totp_secret,
+)
 
 
 def too_many_attempts(request: HttpRequest, *, group: str) -> bool:
@@ -87,11 +92,10 @@ def with_query(url_name: str, request: HttpRequest) -> str:
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The second step: the code from the person's authenticator app, accepted once."""
     user = request.user
-    if passed_second_step(user):
-        return redirect(safe_next(request))
-    if not user_has_device(user, confirmed=True):
-        if user_is_staff(user):
-            return redirect(with_query("two_factor_enrol", request))
+    owed = second_step_owed(user)
+    if owed == "two_factor_enrol":
+        return redirect(with_query(owed, request))
+    if owed is None:
         return redirect(safe_next(request))
     form = OneTimeCodeForm(submitted(request))
     if form.is_bound:
@@ -118,10 +122,10 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the key), then type one code.
     Required for staff before any other page; offered to patients on their settings page."""
     user = request.user
+    if second_step_owed(user) == "two_factor_verify":
+        # Adding a second authenticator must not be a way around the first.
+        return redirect(with_query("two_factor_verify", request))
     if user_has_device(user, confirmed=True):
-        if not passed_second_step(user):
-            # Adding a second authenticator must not be a way around the first.
-            return redirect(with_query("two_factor_verify", request))
         if request.method == "POST":
             messages.info(request, "Two-step sign-in is already on.")
             return redirect(safe_next(request))

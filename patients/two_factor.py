@@ -9,10 +9,33 @@ from base64 import b32encode
 import segno
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django_otp import user_has_device
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .selectors import user_is_staff
+
 DEVICE_NAME = "Authenticator app"
+
+
+def passed_second_step(user: object) -> bool:
+    """Whether this request's person typed an authenticator code this session (django-otp's
+    ``OTPMiddleware`` gives the user ``is_verified``)."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def second_step_owed(user: AbstractBaseUser | AnonymousUser) -> str | None:
+    """The page a signed-in person must pass before any other, by URL name: the code page
+    when they have an authenticator and typed no code this session, the set-up page for staff
+    who have none yet; None when nothing is owed (a patient may go without)."""
+    if passed_second_step(user):
+        return None
+    if user_has_device(user, confirmed=True):
+        return "two_factor_verify"
+    if user_is_staff(user):
+        return "two_factor_enrol"
+    return None
 
 
 def totp_device_pending(*, user: AbstractBaseUser | AnonymousUser) -> TOTPDevice:

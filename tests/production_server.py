@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.db import connection
 
-from tests.support.services import celery_worker_command, free_port
+from tests.support.services import celery_worker_command, database_url_for_processes, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "clinic.example"
@@ -30,13 +30,8 @@ HOST = "clinic.example"
 def shared_database_url(tmp_path: Path) -> tuple[str, bool]:
     """The address of a database gunicorn can share with this test, and whether it still needs
     migrating (a fresh SQLite file does; the PostgreSQL test database is already built)."""
-    settings = connection.settings_dict
     if connection.vendor == "postgresql":
-        user = settings.get("USER") or "postgres"
-        password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-        host = settings.get("HOST") or "127.0.0.1"
-        port = settings.get("PORT") or 5432
-        return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}", False
+        return database_url_for_processes(), False
     return f"sqlite:///{tmp_path / 'production.sqlite3'}", True
 
 

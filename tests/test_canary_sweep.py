@@ -25,7 +25,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from config.celery_app import app as celery_app
 from exercises.models import Protocol
 from patients.models import Intake, Patient
-from patients.red_flags import INTAKE_QUESTIONS
 from prescriptions.forms import OVERRIDABLE
 from prescriptions.models import (
     Alert,
@@ -43,7 +42,9 @@ from prescriptions.tasks import reminders_dispatch_task
 from tests.canaries import Canaries, urls_in_html, urls_in_text
 from tests.conftest import totp_code
 from tests.factories import ClinicianFactory, PatientFactory, UserFactory
+from tests.patients.test_views import intake_answers
 from tests.prescriptions.conftest import make_intake
+from tests.prescriptions.test_reminder_channels import settings_answers
 from tests.prescriptions.test_views import set_answers
 from tests.production_server import ProductionServer, ProductionWorker, ProxiedVisitor
 
@@ -76,23 +77,13 @@ def ok(response, *expected: int) -> None:
     assert response.status_code in expected, response.content.decode()[:3000]
 
 
-def intake_answers(canaries: Canaries) -> dict[str, str]:
-    answers = {f"odi_{i}": "2" for i in range(10)}
-    answers |= {f"flag_{q.key}": "no" for q in INTAKE_QUESTIONS}
-    answers |= {"baseline_pain": "4", "baseline_level_left": "2", "baseline_level_right": "0"}
-    answers["notes"] = canaries.add("intake.notes")
-    answers["plan_note"] = canaries.add("intake.plan_note")
-    return answers
-
-
-def settings_answers(*, channel: str) -> dict[str, str | list[str]]:
-    return {
-        "timezone": ZONE,
-        "pause_days": "0",
-        "consent": "on",
-        "channel": channel,
-        "reminded_times": ["08:00"],
-    }
+def canary_intake_answers(canaries: Canaries) -> dict[str, str]:
+    """The intake form's answers, with canaries in its two free-text notes."""
+    return intake_answers(
+        baseline_level_left="2",
+        notes=canaries.add("intake.notes"),
+        plan_note=canaries.add("intake.plan_note"),
+    )
 
 
 def session_answers(**changes: str) -> dict[str, str]:
@@ -131,7 +122,9 @@ def test_no_canary_in_logs_emails_texts_or_urls(app_log, django_user_model, caps
     patient = Patient.objects.get(last_name=canaries.by_field["patient.last_name"])
     ok(desk.get(reverse("patients:intake", args=[patient.public_id])))
     ok(
-        desk.post(reverse("patients:intake", args=[patient.public_id]), intake_answers(canaries)),
+        desk.post(
+            reverse("patients:intake", args=[patient.public_id]), canary_intake_answers(canaries)
+        ),
         HTTPStatus.FOUND,
     )
     assert Intake.objects.get(patient=patient).notes == canaries.by_field["intake.notes"]
@@ -168,7 +161,7 @@ def test_no_canary_in_logs_emails_texts_or_urls(app_log, django_user_model, caps
     ok(
         phone.post(
             reverse("prescriptions:reminder_settings"),
-            settings_answers(channel="email"),
+            settings_answers(timezone=ZONE, channel="email", reminded_times=["08:00"]),
         ),
         HTTPStatus.FOUND,
     )
@@ -183,7 +176,7 @@ def test_no_canary_in_logs_emails_texts_or_urls(app_log, django_user_model, caps
     ok(
         phone.post(
             reverse("prescriptions:reminder_settings"),
-            settings_answers(channel="sms"),
+            settings_answers(timezone=ZONE, channel="sms", reminded_times=["08:00"]),
         ),
         HTTPStatus.FOUND,
     )

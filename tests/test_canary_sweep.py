@@ -43,9 +43,8 @@ from tests.canaries import Canaries, urls_in_html, urls_in_text
 from tests.conftest import totp_code
 from tests.factories import ClinicianFactory, PatientFactory, UserFactory
 from tests.patients.test_views import intake_answers
-from tests.prescriptions.conftest import make_intake
+from tests.prescriptions.conftest import make_intake, set_answers
 from tests.prescriptions.test_reminder_channels import settings_answers
-from tests.prescriptions.test_views import set_answers
 from tests.production_server import ProductionServer, ProductionWorker, ProxiedVisitor
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,6 +6,7 @@ import zoneinfo
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from exercises.models import Protocol
 from patients.red_flags import INTAKE_QUESTIONS
@@ -16,6 +17,7 @@ from prescriptions.services import (
     prescription_create,
     session_log_create,
 )
+from tests.factories import UserFactory
 
 # Real processes for the worker and fault tests: an SMTP sink, a private Redis, workers, beat.
 from tests.support.fixtures import redis_server, smtp_sink, start_beat, start_worker
@@ -99,6 +101,51 @@ def make_intake(therapist, patient, *, odi=(2, 1, 2, 1, 2, 2, 1, None, 1, 2), **
     }
     values.update(changes)
     return intake_create(**values)
+
+
+def started_yesterday(therapist, patient, protocol, **options):
+    """A programme for ``patient`` started a day ago, after an intake an hour before that;
+    ``options`` go to ``prescription_create`` (reminder times, for instance)."""
+    make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
+    return prescription_create(
+        clinician=therapist,
+        patient=patient,
+        protocol=protocol,
+        now=timezone.now() - dt.timedelta(days=1),
+        **options,
+    )
+
+
+@pytest.fixture
+def live(therapist, patient, protocol):
+    """A programme started yesterday for a patient who can sign in."""
+    patient.user = UserFactory()
+    patient.save()
+    return started_yesterday(therapist, patient, protocol)
+
+
+def set_answers(key, **changes):
+    """A set's answers as the patient's phone posts them (a quiet, easy set), with ``changes``."""
+    answers = {
+        "idempotency_key": str(key),
+        "started_minutes_ago": "5",
+        "reps_done": "10",
+        "pain_pre": "2",
+        "pain_during_max": "2",
+        "pain_post": "2",
+        "level_pre_left": "2",
+        "level_pre_right": "0",
+        "level_post_left": "2",
+        "level_post_right": "0",
+        "ease": "EASY",
+        "neuro_change": "NONE",
+        "ces_saddle": "False",
+        "ces_bladder": "False",
+        "ces_bowel": "False",
+        "ces_legs": "False",
+    }
+    answers.update(changes)
+    return answers
 
 
 @pytest.fixture

@@ -14,14 +14,12 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from prescriptions.models import Alert, OutboxMessage, Prescription
-from prescriptions.services import prescription_create
 from prescriptions.services.digests import pt_digests_write
 from prescriptions.services.outbox import outbox_message_send, outbox_pending_ids
 from prescriptions.tasks import outbox_send_task, outbox_sweep_task
 from tests import factories
 
-from .conftest import at, log, make_intake
-from .test_views import set_answers
+from .conftest import at, log, set_answers
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
@@ -115,19 +113,6 @@ def test_the_task_asks_celery_to_retry_a_passing_failure_but_not_a_refusal():
 
 
 # --- A broker outage during a red flag -------------------------------------------------------
-
-
-@pytest.fixture
-def live(therapist, patient, protocol):
-    patient.user = factories.UserFactory()
-    patient.save()
-    make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
-    return prescription_create(
-        clinician=therapist,
-        patient=patient,
-        protocol=protocol,
-        now=timezone.now() - dt.timedelta(days=1),
-    )
 
 
 def test_a_red_flag_logged_while_the_broker_is_down_succeeds_and_keeps_the_notice(

@@ -135,23 +135,13 @@ def test_no_reminder_for_a_channel_the_patient_cannot_be_reached_on(channel, pat
 
 @pytest.fixture
 def signed_in_patient(client, therapist, patient, protocol):
-    from django.utils import timezone
-
-    from prescriptions.services import prescription_create
-
-    from .conftest import make_intake
+    from .conftest import started_yesterday
 
     patient.user = factories.UserFactory()
     patient.phone = ""
     patient.save()
-    make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
-    prescription_create(
-        clinician=therapist,
-        patient=patient,
-        protocol=protocol,
-        reminder_times=["08:00"],
-        nudge_time=dt.time(19, 30),
-        now=timezone.now() - dt.timedelta(days=1),
+    started_yesterday(
+        therapist, patient, protocol, reminder_times=["08:00"], nudge_time=dt.time(19, 30)
     )
     client.force_login(patient.user)
     return client

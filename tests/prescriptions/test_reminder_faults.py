@@ -20,16 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from prescriptions.models import Alert, OutboxMessage, Reminder
-from prescriptions.services import prescription_create
 from prescriptions.services.reminders import reminders_sweep_stuck
 from prescriptions.tasks import reminders_dispatch_task, reminders_sweep_task
-from tests import factories
 from tests.support.population import Population, patients_with_a_reminder_due
 from tests.support.services import tasks_sent_to, wait_for
 from tests.support.smtp_sink import Mode
 
-from .conftest import make_intake
-from .test_views import set_answers
+from .conftest import set_answers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -224,17 +221,8 @@ def test_a_worker_stopped_with_sigterm_mid_batch_hands_over_cleanly(
 
 
 @pytest.fixture
-def signed_in_patient(client, therapist, patient, protocol):
+def signed_in_patient(client, live, patient):
     """A patient on a programme started yesterday, signed in."""
-    patient.user = factories.UserFactory()
-    patient.save()
-    make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
-    prescription_create(
-        clinician=therapist,
-        patient=patient,
-        protocol=protocol,
-        now=timezone.now() - dt.timedelta(days=1),
-    )
     client.force_login(patient.user)
     return patient
 

@@ -15,46 +15,9 @@ from prescriptions.models import Alert, MorningCheck, Prescription, SessionLog
 from prescriptions.services import prescription_create
 from tests.factories import ClinicianFactory, PatientFactory, UserFactory
 
-from .conftest import log, make_intake
+from .conftest import log, make_intake, set_answers, started_yesterday
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def live(therapist, patient, protocol):
-    """A programme started yesterday for a patient who can sign in."""
-    patient.user = UserFactory()
-    patient.save()
-    make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
-    return prescription_create(
-        clinician=therapist,
-        patient=patient,
-        protocol=protocol,
-        now=timezone.now() - dt.timedelta(days=1),
-    )
-
-
-def set_answers(key, **changes):
-    answers = {
-        "idempotency_key": str(key),
-        "started_minutes_ago": "5",
-        "reps_done": "10",
-        "pain_pre": "2",
-        "pain_during_max": "2",
-        "pain_post": "2",
-        "level_pre_left": "2",
-        "level_pre_right": "0",
-        "level_post_left": "2",
-        "level_post_right": "0",
-        "ease": "EASY",
-        "neuro_change": "NONE",
-        "ces_saddle": "False",
-        "ces_bladder": "False",
-        "ces_bowel": "False",
-        "ces_legs": "False",
-    }
-    answers.update(changes)
-    return answers
 
 
 def test_morning_check_then_decision(client, live, patient):
@@ -180,13 +143,7 @@ def queue_queries(client, therapist) -> int:
 def test_alert_queue_queries_do_not_grow_with_alerts(client, therapist, protocol):
     def patient_with_alert():
         patient = PatientFactory(clinic=therapist.clinic, primary_clinician=therapist)
-        make_intake(therapist, patient, now=timezone.now() - dt.timedelta(days=1, hours=1))
-        prescription_create(
-            clinician=therapist,
-            patient=patient,
-            protocol=protocol,
-            now=timezone.now() - dt.timedelta(days=1),
-        )
+        started_yesterday(therapist, patient, protocol)
         suspended(patient)
 
     patient_with_alert()
